@@ -1,0 +1,58 @@
+"""The Journeys web app: `create_app()` builds it from settings."""
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Mapping
+
+from flask import Flask
+
+from app.config import Settings, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | None = None) -> Flask:
+    settings = settings or load_settings()
+    app = Flask(__name__, static_folder=str(ROOT / "static"),
+                template_folder=str(ROOT / "templates"),
+                instance_path=str(settings.instance_path))
+    app.config.update(
+        SETTINGS=settings,
+        SECRET_KEY=settings.secret_key,
+        SESSION_COOKIE_NAME="journeys_session",
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_HTTPONLY=True,
+        PERMANENT_SESSION_LIFETIME=timedelta(seconds=settings.session_max_seconds),
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session it belongs to
+        MAX_CONTENT_LENGTH=16 * 1024 * 1024,
+        TEMPLATES_AUTO_RELOAD=settings.development,
+    )
+    app.config.update(overrides or {})
+    _init_extensions(app)
+    _register_blueprints(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from app import metrics, problems, redis_conn, security, ui
+    from app.auth import access
+    from app.db import db
+
+    db.init_app(app)
+    redis_conn.init_app(app)
+    security.init_app(app)
+    access.init_app(app)
+    problems.init_app(app)
+    metrics.init_app(app)
+    ui.init_app(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from app.auth.views import bp as auth_bp
+    from app.web.ops import bp as ops_bp
+    from app.web.pages import bp as pages_bp
+    from app.web.settings import bp as settings_bp
+
+    for bp in (ops_bp, auth_bp, pages_bp, settings_bp):
+        app.register_blueprint(bp)

@@ -1,0 +1,1 @@
+"""Sign-in, server-side sessions and roles."""

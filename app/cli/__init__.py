@@ -1,0 +1,40 @@
+"""The `journeys` console script."""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from app.errors import AppError
+
+
+class JourneysGroup(click.Group):
+    """Turns our own errors into one clear line and exit code 1, never a traceback."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
+        try:
+            return super().invoke(ctx)
+        except AppError as exc:
+            click.echo(f"Error: {exc.detail}", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=JourneysGroup, context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Journeys: a visual journey builder for e-commerce email marketing.
+
+    Configure with environment variables: DATABASE_URL, REDIS_URL, SECRET_KEY,
+    BASE_URL, SMTP_URL, MAIL_FROM, INSTANCE_PATH, JOURNEYS_ENV (docs/configuration.md).
+    """
+
+
+def _register() -> None:
+    from app.cli.db import db
+    from app.cli.serve import scheduler, up, web, worker
+    from app.cli.users import users
+
+    for command in (up, web, worker, scheduler, db, users):
+        main.add_command(command)
+
+
+_register()

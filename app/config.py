@@ -1,0 +1,145 @@
+"""Configuration from environment variables, with working defaults.
+
+Every setting a deployment can change is read here, once, into a frozen
+`Settings`; the rest of the app never reads `os.environ` itself.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Mapping
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from app.errors import ConfigError
+
+ENVIRONMENTS = ("development", "production", "test")
+#: Seconds of inactivity after which a signed-in session ends.
+DEFAULT_SESSION_IDLE_SECONDS = 2 * 60 * 60
+#: Seconds after sign-in after which a session ends, however active.
+DEFAULT_SESSION_MAX_SECONDS = 7 * 24 * 60 * 60
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str
+    instance_path: Path
+    database_url: str
+    redis_url: str | None  # None: the embedded Redis under instance_path
+    secret_key: str
+    base_url: str
+    smtp_url: str | None  # None: messages are written to the outbox folder
+    mail_from: str
+    log_level: str = "INFO"
+    log_json: bool = False
+    session_idle_seconds: int = DEFAULT_SESSION_IDLE_SECONDS
+    session_max_seconds: int = DEFAULT_SESSION_MAX_SECONDS
+    extra: Mapping[str, object] = field(default_factory=dict)
+
+    @property
+    def development(self) -> bool:
+        return self.env != "production"
+
+    @property
+    def embedded_redis(self) -> bool:
+        return self.redis_url is None
+
+    @property
+    def redis_socket(self) -> Path:
+        return self.instance_path / "redis.sock"
+
+    @property
+    def effective_redis_url(self) -> str:
+        return self.redis_url or f"unix://{self.redis_socket}"
+
+    @property
+    def outbox_path(self) -> Path:
+        return self.instance_path / "outbox"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def with_overrides(self, **kwargs: object) -> "Settings":
+        return replace(self, **kwargs)  # type: ignore[arg-type]
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read settings from `environ` (default: the process environment)."""
+    env_vars = os.environ if environ is None else environ
+    env = env_vars.get("JOURNEYS_ENV", "development").strip().lower()
+    if env not in ENVIRONMENTS:
+        raise ConfigError(
+            f"JOURNEYS_ENV={env!r} is not one of {', '.join(ENVIRONMENTS)}."
+        )
+    instance = Path(env_vars.get("INSTANCE_PATH", "instance")).expanduser().resolve()
+    database_url = env_vars.get("DATABASE_URL") or f"sqlite:///{instance / 'journeys.db'}"
+    _check_database_url(database_url)
+    redis_url = env_vars.get("REDIS_URL") or None
+    if redis_url and not redis_url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(
+            f"REDIS_URL={redis_url!r} is not a Redis URL: use redis://host:6379/0, "
+            "rediss://… or unix:///path/to/redis.sock, or unset it to use the embedded Redis."
+        )
+    return Settings(
+        env=env,
+        instance_path=instance,
+        database_url=database_url,
+        redis_url=redis_url,
+        secret_key=_secret_key(env, env_vars.get("SECRET_KEY"), instance),
+        base_url=env_vars.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        smtp_url=env_vars.get("SMTP_URL") or None,
+        mail_from=env_vars.get("MAIL_FROM", "Journeys <journeys@localhost>"),
+        log_level=env_vars.get("LOG_LEVEL", "INFO").upper(),
+        log_json=_flag(env_vars.get("LOG_JSON"), default=env == "production"),
+        session_idle_seconds=int(env_vars.get("SESSION_IDLE_SECONDS", DEFAULT_SESSION_IDLE_SECONDS)),
+        session_max_seconds=int(env_vars.get("SESSION_MAX_SECONDS", DEFAULT_SESSION_MAX_SECONDS)),
+    )
+
+
+def _flag(value: str | None, *, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _check_database_url(url: str) -> None:
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError(
+            f"DATABASE_URL={url!r} is not a database URL: use "
+            "postgresql+psycopg://user@host:5432/dbname or sqlite:////absolute/path.db."
+        ) from None
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise ConfigError(
+            f"DATABASE_URL uses {parsed.get_backend_name()!r}; Journeys supports "
+            "PostgreSQL (postgresql+psycopg://…) and SQLite (sqlite:///…)."
+        )
+    if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() != "psycopg":
+        raise ConfigError(
+            "DATABASE_URL must name the psycopg 3 driver: postgresql+psycopg://…"
+        )
+
+
+def _secret_key(env: str, given: str | None, instance: Path) -> str:
+    if given:
+        return given
+    if env == "production":
+        raise ConfigError(
+            "SECRET_KEY is not set: production mode refuses to start without one "
+            "(generate one with: python -c 'import secrets; print(secrets.token_hex(32))')."
+        )
+    # Development: generate once and keep it, so sessions survive restarts.
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key

@@ -1,0 +1,1 @@
+"""Use-cases: each loads state, calls the core where there is one, stores results."""

@@ -1,0 +1,1 @@
+"""Browser pages for the marketer's workspace."""
