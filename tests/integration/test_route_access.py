@@ -1,0 +1,104 @@
+"""Every route × every role answers as this table says.
+
+The table is explicit on purpose: a new route that is missing here fails the
+test, so nobody ships a page without deciding who may see it.
+"""
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import page_csrf
+
+ROLES = ("anonymous", "viewer", "marketer", "admin")
+LOGIN = "login"  # redirected to the sign-in page
+
+# rule: {role: expected status, or LOGIN}
+OPEN = {"anonymous": 200, "viewer": 200, "marketer": 200, "admin": 200}
+STAFF_PAGE = {"anonymous": LOGIN, "viewer": 200, "marketer": 200, "admin": 200}
+ADMIN_PAGE = {"anonymous": LOGIN, "viewer": 403, "marketer": 403, "admin": 200}
+# Admin-only POSTs get a form the server rejects (e.g. unknown user 999999): 404 proves access.
+ADMIN_ACTION_UNKNOWN_USER = {"anonymous": LOGIN, "viewer": 403, "marketer": 403, "admin": 404}
+
+TABLE: dict[tuple[str, str], dict[str, object]] = {
+    ("GET", "/healthz"): OPEN,
+    ("GET", "/readyz"): OPEN,
+    ("GET", "/metrics"): OPEN,
+    ("GET", "/static/css/app.css"): OPEN,
+    ("GET", "/login"): {"anonymous": 200, "viewer": 302, "marketer": 302, "admin": 302},
+    ("POST", "/login"): {role: 401 for role in ROLES},  # wrong password for everybody
+    ("POST", "/logout"): {role: 302 for role in ROLES},
+    ("GET", "/"): {"anonymous": LOGIN, "viewer": 302, "marketer": 302, "admin": 302},
+    ("GET", "/journeys"): STAFF_PAGE,
+    ("GET", "/templates"): STAFF_PAGE,
+    ("GET", "/contacts"): STAFF_PAGE,
+    ("GET", "/analytics"): STAFF_PAGE,
+    ("GET", "/settings/"): ADMIN_PAGE,
+    ("POST", "/settings/users"): {"anonymous": LOGIN, "viewer": 403, "marketer": 403, "admin": 422},
+    ("POST", "/settings/users/<int:user_id>/role"): ADMIN_ACTION_UNKNOWN_USER,
+    ("POST", "/settings/users/<int:user_id>/active"): ADMIN_ACTION_UNKNOWN_USER,
+    ("POST", "/settings/users/<int:user_id>/sign-out"): ADMIN_ACTION_UNKNOWN_USER,
+    ("GET", "/settings/account"): STAFF_PAGE,
+    ("POST", "/settings/account/password"): {"anonymous": LOGIN, "viewer": 422, "marketer": 422, "admin": 422},
+    ("POST", "/settings/account/sign-out-everywhere"): {"anonymous": LOGIN, "viewer": 302, "marketer": 302, "admin": 302},
+}
+
+SAMPLE_ARGS = {"user_id": "999999", "filename": "css/app.css"}
+
+
+def app_routes(app) -> set[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    routes = set()
+    for rule in app.url_map.iter_rules():
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            routes.add((method, rule.rule))
+    return routes
+
+
+def concrete(path: str) -> str:
+    if path == "/static/<path:filename>":
+        return "/static/css/app.css"
+    for name, value in SAMPLE_ARGS.items():
+        path = path.replace(f"<int:{name}>", value).replace(f"<{name}>", value)
+    return path
+
+
+def test_every_route_is_in_the_table(app):
+    routes = {(m, "/static/css/app.css" if r == "/static/<path:filename>" else r)
+              for m, r in app_routes(app)}
+    missing = routes - set(TABLE)
+    assert not missing, f"routes with no access rule in this table: {sorted(missing)}"
+    stale = set(TABLE) - routes
+    assert not stale, f"table rows for routes that no longer exist: {sorted(stale)}"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_route_answers_each_role_as_the_table_says(app, client, login, role):
+    if role != "anonymous":
+        login(role)
+    failures = []
+    for (method, rule), expected_by_role in sorted(TABLE.items()):
+        if rule in ("/logout", "/settings/account/sign-out-everywhere"):
+            continue  # they end the session: checked last, below
+        expected = expected_by_role[role]
+        status, location = _call(client, method, concrete(rule), role)
+        ok = (status == 302 and "/login" in location) if expected == LOGIN else status == expected
+        if not ok:
+            failures.append(f"{method} {rule} as {role}: got {status} {location}, want {expected}")
+    for rule in ("/settings/account/sign-out-everywhere", "/logout"):
+        expected = TABLE[("POST", rule)][role]
+        status, location = _call(client, "POST", rule, role)
+        ok = (status == 302 and "/login" in location) if expected == LOGIN else status == expected
+        if not ok:
+            failures.append(f"POST {rule} as {role}: got {status} {location}, want {expected}")
+    assert not failures, "\n".join(failures)
+
+
+def _call(client, method: str, path: str, role: str) -> tuple[int, str]:  # type: ignore[no-untyped-def]
+    if method == "GET":
+        resp = client.get(path)
+    else:
+        token = page_csrf(client)
+        resp = client.post(path, data={"csrf_token": token, "email": "nobody@example.com",
+                                       "password": "short", "role": "admin"},
+                           environ_base={"REMOTE_ADDR": f"10.9.{ROLES.index(role)}.1"})
+    resp.close()  # static files are streamed from an open file
+    return resp.status_code, resp.headers.get("Location", "")
