@@ -29,6 +29,11 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
         TEMPLATES_AUTO_RELOAD=settings.development,
     )
     app.config.update(overrides or {})
+    if settings.trusted_proxy_count:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = settings.trusted_proxy_count
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     _init_extensions(app)
     _register_blueprints(app)
     return app

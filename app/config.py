@@ -37,6 +37,7 @@ class Settings:
     log_json: bool = False
     session_idle_seconds: int = DEFAULT_SESSION_IDLE_SECONDS
     session_max_seconds: int = DEFAULT_SESSION_MAX_SECONDS
+    trusted_proxy_count: int = 0  # reverse proxies whose X-Forwarded-* headers are believed
     extra: Mapping[str, object] = field(default_factory=dict)
 
     @property
@@ -77,7 +78,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         )
     instance = Path(env_vars.get("INSTANCE_PATH", "instance")).expanduser().resolve()
     database_url = env_vars.get("DATABASE_URL") or f"sqlite:///{instance / 'journeys.db'}"
-    _check_database_url(database_url)
+    database_url = _check_database_url(database_url)
     redis_url = env_vars.get("REDIS_URL") or None
     if redis_url and not redis_url.startswith(("redis://", "rediss://", "unix://")):
         raise ConfigError(
@@ -97,6 +98,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         log_json=_flag(env_vars.get("LOG_JSON"), default=env == "production"),
         session_idle_seconds=int(env_vars.get("SESSION_IDLE_SECONDS", DEFAULT_SESSION_IDLE_SECONDS)),
         session_max_seconds=int(env_vars.get("SESSION_MAX_SECONDS", DEFAULT_SESSION_MAX_SECONDS)),
+        trusted_proxy_count=int(env_vars.get("TRUSTED_PROXY_COUNT", "0")),
     )
 
 
@@ -106,7 +108,12 @@ def _flag(value: str | None, *, default: bool) -> bool:
     return value.strip().lower() in ("1", "true", "yes", "on")
 
 
-def _check_database_url(url: str) -> None:
+def _check_database_url(url: str) -> str:
+    """The URL to use; plain postgres:// and postgresql:// get the psycopg 3 driver."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
     try:
         parsed = make_url(url)
     except ArgumentError:
@@ -121,8 +128,10 @@ def _check_database_url(url: str) -> None:
         )
     if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() != "psycopg":
         raise ConfigError(
-            "DATABASE_URL must name the psycopg 3 driver: postgresql+psycopg://…"
+            f"DATABASE_URL names the {parsed.get_driver_name()!r} driver; Journeys uses "
+            "psycopg 3: postgresql+psycopg://…"
         )
+    return url
 
 
 def _secret_key(env: str, given: str | None, instance: Path) -> str:

@@ -51,7 +51,7 @@ def database_url(instance_dir: Path) -> str:
     return os.environ.get("DATABASE_URL") or f"sqlite:///{instance_dir / 'test.db'}"
 
 
-def test_environ(instance: Path, database_url: str, redis_url: str, **extra: str) -> dict[str, str]:
+def environ_for(instance: Path, database_url: str, redis_url: str, **extra: str) -> dict[str, str]:
     env = {"INSTANCE_PATH": str(instance), "DATABASE_URL": database_url, "REDIS_URL": redis_url,
            "SECRET_KEY": "test-secret-key", "JOURNEYS_ENV": "test"}
     env.update(extra)
@@ -60,7 +60,7 @@ def test_environ(instance: Path, database_url: str, redis_url: str, **extra: str
 
 @pytest.fixture(scope="session")
 def settings(instance_dir: Path, database_url: str, redis_url: str) -> Settings:
-    return load_settings(test_environ(instance_dir, database_url, redis_url))
+    return load_settings(environ_for(instance_dir, database_url, redis_url))
 
 
 @pytest.fixture(scope="session")
