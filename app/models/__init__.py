@@ -2,10 +2,17 @@
 from app.models.audit import AuditEntry
 from app.models.base import Base
 from app.models.contact import Contact, SubscriptionStatus, normalize_email
+from app.models.enrollment import Enrollment, EnrollmentStep
 from app.models.event import Event
+from app.models.journey import Journey, JourneyStatus, JourneyVersion
+from app.models.message import Message, MessageStatus
+from app.models.suppression import Suppression, email_digest
+from app.models.template import Template, TemplateVersion
 from app.models.user import Role, User, UserSession
 
 __all__ = [
-    "AuditEntry", "Base", "Contact", "Event", "Role", "SubscriptionStatus",
-    "User", "UserSession", "normalize_email",
+    "AuditEntry", "Base", "Contact", "Enrollment", "EnrollmentStep", "Event", "Journey",
+    "JourneyStatus", "JourneyVersion", "Message", "MessageStatus", "Role", "Suppression",
+    "SubscriptionStatus", "Template", "TemplateVersion", "User", "UserSession", "email_digest",
+    "normalize_email",
 ]

@@ -5,7 +5,9 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Enum, Integer, String
+from decimal import Decimal
+
+from sqlalchemy import JSON, Enum, Integer, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from app.models.base import Base, UTCDateTime
@@ -39,6 +41,10 @@ class Contact(Base):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Order metrics, kept current by event processing: facts for rules (metrics.*).
+    orders_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    total_spent: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=0, server_default="0")
+    last_order_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     @validates("email")
     def _normalize(self, _key: str, value: str) -> str:

@@ -9,7 +9,9 @@ from sqlalchemy import create_engine, inspect, text
 
 from app import migrate
 
-TABLES = {"users", "user_sessions", "contacts", "events", "audit_log", "alembic_version"}
+TABLES = {"users", "user_sessions", "contacts", "events", "audit_log", "alembic_version",
+          "templates", "template_versions", "journeys", "journey_versions", "enrollments",
+          "enrollment_steps", "messages", "suppressions"}
 
 
 def _postgres_server_url() -> str | None:
@@ -46,6 +48,20 @@ def test_empty_postgres_database_upgrades_to_head():
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def test_upgrade_keeps_existing_rows(tmp_path):
+    engine = create_engine(f"sqlite:///{tmp_path}/old.db")
+    migrate.upgrade(engine, "0001")
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO contacts (email, attributes, tags, subscription_status, created_at, updated_at)"
+            " VALUES ('a@example.com', '{}', '[]', 'subscribed', '2026-01-01', '2026-01-01')"))
+    migrate.upgrade(engine)
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT email, orders_count, total_spent FROM contacts")).one()
+    assert row[0] == "a@example.com" and row[1] == 0 and float(row[2]) == 0
+    engine.dispose()
 
 
 def test_models_and_migrations_agree(app):
