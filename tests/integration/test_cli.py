@@ -5,7 +5,7 @@ import pytest
 
 from tests.conftest import run_cli, environ_for
 
-COMMANDS = [["up"], ["web"], ["worker"], ["scheduler"], ["db"], ["db", "upgrade"],
+COMMANDS = [["up"], ["web"], ["worker"], ["scheduler"], ["db"], ["db", "upgrade"], ["status"], ["retry-failed"],
             ["users"], ["users", "create"], ["users", "set-password"]]
 
 
@@ -81,3 +81,24 @@ def test_production_without_secret_key_is_one_clear_line(tmp_path, redis_url):
     result = run_cli("db", "upgrade", env=env)
     assert result.returncode == 1 and "SECRET_KEY is not set" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_status_shows_queues_due_enrollments_and_the_scheduler(app, settings, database_url, redis_url):
+    from datetime import timedelta
+
+    from app import queues
+    from app.db import db
+    from app.scheduler import Scheduler
+    from tests.factories import T0, contact, published_journey, waiting
+
+    with app.app_context():
+        with db.transaction() as s:
+            version = published_journey(s)
+            waiting(s, version, contact(s, "a@example.com"), T0 - timedelta(days=400))
+        queues.enqueue(queues.DELIVERY, queues.ping)
+    Scheduler(app.extensions["redis"], []).tick()
+    result = run_cli("status", env=environ_for(settings.instance_path, database_url, redis_url))
+    assert result.returncode == 0, result.stderr
+    assert "due but unclaimed enrollments: 1" in result.stdout
+    assert "queue delivery  waiting      1" in result.stdout
+    assert "last scheduler tick: " in result.stdout and "ago by" in result.stdout
