@@ -36,3 +36,7 @@ class TemplateError(JourneyError):
 
 class StepBudgetExceeded(JourneyError):
     """The interpreter ran more steps in one call than its budget allows."""
+
+
+class SimulationError(JourneyError):
+    """Simulator input that cannot be run (no trigger event, a bad timestamp …)."""

@@ -1,0 +1,116 @@
+"""The data the interpreter reads and returns: contact facts, enrollment state, stimuli.
+
+All of it is plain data the shell loads from (and stores to) the database; the
+`as_dict`/`from_dict` pairs give the JSON stored in `enrollments.state`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from journeys.timing import isoformat, parse_timestamp
+
+Status = Literal["active", "waiting", "completed", "exited"]
+ConsentMode = Literal["opt_in", "not_unsubscribed"]
+
+
+@dataclass
+class ContactFacts:
+    """What the core may know about a contact. `key` is stable (the contact id)."""
+
+    key: str
+    email: str
+    timezone: str | None = None
+    locale: str | None = None
+    tags: frozenset[str] = frozenset()
+    attributes: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    consent: dict[str, str] = field(default_factory=dict)
+    suppressed: bool = False
+    marketing_sends: tuple[datetime, ...] = ()
+    """When recent marketing mail went to this contact, any journey (frequency caps)."""
+    engagement: dict[str, frozenset[str]] = field(default_factory=dict)
+    """{"opened": send node ids, "clicked": send node ids} for this enrollment."""
+
+    def as_contact_fields(self) -> dict[str, Any]:
+        """The `contact.*` names rules and templates see: custom attributes, then built-ins."""
+        fields = dict(self.attributes)
+        fields.update(email=self.email, tags=sorted(self.tags), timezone=self.timezone,
+                      locale=self.locale)
+        return fields
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Workspace rules the shell hands in."""
+
+    consent_mode: ConsentMode = "opt_in"
+    """opt_in: marketing needs "subscribed"; not_unsubscribed: anything but "unsubscribed"."""
+
+
+@dataclass(frozen=True)
+class Timer:
+    """The enrollment's `wake_at` has come."""
+
+
+@dataclass(frozen=True)
+class Event:
+    name: str
+    at: datetime
+    properties: dict[str, Any] = field(default_factory=dict)
+
+
+Stimulus = Timer | Event
+TIMER = Timer()
+
+
+@dataclass
+class EnrollmentState:
+    """Where one contact is in one journey version."""
+
+    key: str
+    status: Status
+    node: str | None
+    entered_at: datetime
+    event: dict[str, Any] = field(default_factory=dict)
+    wake_at: datetime | None = None
+    waiting_for: str | None = None
+    visits: dict[str, int] = field(default_factory=dict)
+    variants: dict[str, str] = field(default_factory=dict)
+    variant: str | None = None
+    holdout: bool = False
+    exit_reason: str | None = None
+    steps: int = 0
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in ("completed", "exited")
+
+    def copy(self) -> EnrollmentState:
+        return EnrollmentState(
+            self.key, self.status, self.node, self.entered_at, self.event, self.wake_at,
+            self.waiting_for, dict(self.visits), dict(self.variants), self.variant,
+            self.holdout, self.exit_reason, self.steps)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key, "status": self.status, "node": self.node,
+            "entered_at": isoformat(self.entered_at), "event": self.event,
+            "wake_at": isoformat(self.wake_at) if self.wake_at else None,
+            "waiting_for": self.waiting_for, "visits": self.visits, "variants": self.variants,
+            "variant": self.variant, "holdout": self.holdout, "exit_reason": self.exit_reason,
+            "steps": self.steps,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> EnrollmentState:
+        entered = parse_timestamp(data["entered_at"])
+        assert entered is not None, "stored enrollment without entered_at"
+        return cls(
+            key=data["key"], status=data["status"], node=data.get("node"), entered_at=entered,
+            event=data.get("event") or {}, wake_at=parse_timestamp(data.get("wake_at")),
+            waiting_for=data.get("waiting_for"), visits=dict(data.get("visits") or {}),
+            variants=dict(data.get("variants") or {}), variant=data.get("variant"),
+            holdout=bool(data.get("holdout")), exit_reason=data.get("exit_reason"),
+            steps=int(data.get("steps") or 0))
