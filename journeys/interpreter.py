@@ -7,8 +7,8 @@ here. Each call walks at most `budget` nodes, so no graph can make it spin.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -23,7 +23,7 @@ DEFAULT_BUDGET = 1000
 """Nodes one call may pass; a valid journey comes to rest long before."""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class TraceStep:
     at: datetime
     node: str
@@ -32,7 +32,7 @@ class TraceStep:
     port: str | None = None
     until: datetime | None = None
     reason: str | None = None
-    details: dict[str, Any] = field(default_factory=dict)
+    details: Mapping[str, Any] | None = None
 
 
 @dataclass
@@ -133,8 +133,8 @@ def _exit_on_event(journey: Journey, state: EnrollmentState, event: Event,
 def _context(journey: Journey, state: EnrollmentState, contact: ContactFacts, now: datetime,
              stimulus: Stimulus | None, policy: Policy) -> StepContext:
     tz = zone(contact.timezone, journey.settings.timezone)
-    return StepContext(journey, state.node or journey.trigger, state, contact,
-                       facts_for(contact, state.event, now), now, stimulus, policy, tz)
+    return StepContext(journey, state.node or journey.trigger, state, contact, now, stimulus,
+                       policy, tz)
 
 
 def _walk(ctx: StepContext, outcome: Outcome, budget: int) -> Decision:
@@ -162,4 +162,4 @@ def _walk(ctx: StepContext, outcome: Outcome, budget: int) -> Decision:
 
 def _trace(ctx: StepContext, outcome: Outcome) -> TraceStep:
     return TraceStep(ctx.now, ctx.node, ctx.journey.nodes[ctx.node].type, outcome.outcome,
-                     outcome.port, outcome.until, outcome.reason, dict(outcome.details))
+                     outcome.port, outcome.until, outcome.reason, outcome.details)

@@ -135,7 +135,8 @@ def step_as_json(step: TraceStep) -> dict[str, Any]:
         entry["until"] = isoformat(step.until)
     if step.reason is not None:
         entry["reason"] = step.reason
-    entry.update(step.details)
+    if step.details:
+        entry.update(step.details)
     return entry
 
 

@@ -42,12 +42,25 @@ class StepContext:
     node: str
     state: EnrollmentState
     contact: ContactFacts
-    facts: dict[str, Any]
     now: datetime
     stimulus: Stimulus | None
     policy: Policy
     tz: ZoneInfo | timezone
     effects: list[Effect] = field(default_factory=list)
+    _facts: dict[str, Any] | None = None
+
+    @property
+    def facts(self) -> dict[str, Any]:
+        """The names rules read; built on first use, since most nodes never ask."""
+        if self._facts is None:
+            contact = self.contact
+            self._facts = {"contact": contact.as_contact_fields(), "event": self.state.event,
+                           "metrics": contact.metrics, "engagement": contact.engagement,
+                           "now": self.now}
+        return self._facts
+
+    def contact_changed(self) -> None:
+        self._facts = None
 
     @property
     def visit(self) -> int:
@@ -57,7 +70,7 @@ class StepContext:
         return f"{self.state.key}:{self.node}:{self.visit}"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Outcome:
     """What a node decided. kind: follow a port, rest here until something, or finish."""
 
@@ -67,7 +80,7 @@ class Outcome:
     until: datetime | None = None
     waiting_for: str | None = None
     reason: str | None = None
-    details: Mapping[str, Any] = field(default_factory=dict)
+    details: Mapping[str, Any] | None = None
 
     @staticmethod
     def follow(outcome: str = "passed", port: str | None = NEXT, **extra: Any) -> Outcome:

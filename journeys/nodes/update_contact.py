@@ -43,5 +43,5 @@ class UpdateContactNode(NodeType[UpdateConfig]):
         contact = ctx.contact
         contact.attributes = {**contact.attributes, **prepared.set}
         contact.tags = (contact.tags | set(prepared.add_tags)) - set(prepared.remove_tags)
-        ctx.facts["contact"] = contact.as_contact_fields()  # later rules see the change
+        ctx.contact_changed()  # later rules see the change
         return Outcome.follow("passed")
