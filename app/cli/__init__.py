@@ -31,10 +31,11 @@ def main() -> None:
 def _register() -> None:
     from app.cli.db import db
     from app.cli.serve import scheduler, up, web, worker
+    from app.cli.simulate import simulate
     from app.cli.status import retry_failed, status
     from app.cli.users import users
 
-    for command in (up, web, worker, scheduler, db, users, status, retry_failed):
+    for command in (up, web, worker, scheduler, db, users, status, retry_failed, simulate):
         main.add_command(command)
 
 

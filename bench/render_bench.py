@@ -1,0 +1,107 @@
+"""Render benchmark: personalised renders per second against bare mjml2html, same run.
+
+Reads the 25 MJML templates of ../shared/corpus/mjml (or $JOURNEYS_CORPUS),
+adds a greeting and a loop over cart items to each, and measures (a) bare
+mjml2html compiles per second of the raw templates and (b) personalised
+renders per second through Renderer with a warm cache (a different contact
+each render), with p50/p99 latency. Target: (b) at least 3x (a).
+
+    .venv/bin/python bench/render_bench.py [--seconds 3]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from mjml import mjml2html  # noqa: E402
+
+from journeys.rendering import Renderer, TemplateSource  # noqa: E402
+
+TARGET = 3.0
+GREETING = "Hi {{ contact.first_name|default('there') }}, "
+CART = ('<mj-text>{% for item in event["items"] %}{{ item.title }}: {{ "%.2f"|format(item.price) }}'
+        ' x{{ item.quantity }}<br/>{% endfor %}<a href="{{ recovery_url }}">Back to your cart</a> '
+        '<a href="{{ unsubscribe_url }}">Unsubscribe</a></mj-text>')
+
+
+def corpus() -> list[Path]:
+    folder = Path(os.environ.get("JOURNEYS_CORPUS") or ROOT.parent / "shared" / "corpus" / "mjml")
+    return sorted(folder.glob("*.mjml"))
+
+
+def personalise(mjml: str) -> str:
+    """Greeting in the first body mj-text, cart loop before the first column closes."""
+    body = mjml.find("<mj-body")
+    first = mjml.find("<mj-text", body)
+    if first >= 0:
+        close = mjml.index(">", first) + 1
+        mjml = mjml[:close] + GREETING + mjml[close:]
+    column_end = mjml.find("</mj-column>", body)
+    if column_end >= 0:
+        mjml = mjml[:column_end] + CART + mjml[column_end:]
+    return mjml
+
+
+def context(i: int) -> dict[str, object]:
+    return {
+        "contact": {"first_name": f"Contact {i}", "email": f"c{i}@example.com"},
+        "event": {"items": [{"title": f"Product {i % 50}", "price": 10 + i % 90, "quantity": 1 + i % 3},
+                            {"title": "Wool Beanie", "price": 79.0, "quantity": 1}]},
+        "recovery_url": f"https://shop.example/recover/{i}",
+        "unsubscribe_url": f"https://journeys.example/u/{i}",
+    }
+
+
+def bare_rate(sources: list[str], seconds: float) -> float:
+    count, began = 0, time.perf_counter()
+    while time.perf_counter() - began < seconds:
+        mjml2html(sources[count % len(sources)])
+        count += 1
+    return count / (time.perf_counter() - began)
+
+
+def personalised_rate(sources: list[TemplateSource], seconds: float) -> tuple[float, list[float]]:
+    renderer = Renderer()
+    compiled = [renderer.compile(s, key=f"t{i}@1") for i, s in enumerate(sources)]
+    modes = {c.mode for c in compiled}
+    latencies, count, began = [], 0, time.perf_counter()
+    while time.perf_counter() - began < seconds:
+        one = time.perf_counter()
+        renderer.render(compiled[count % len(compiled)], context(count),
+                        rewrite_link=lambda url: "https://t.example/c?u=" + url)
+        latencies.append(time.perf_counter() - one)
+        count += 1
+    print(f"compile modes: {', '.join(sorted(modes))}")
+    return count / (time.perf_counter() - began), latencies
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=3.0)
+    args = parser.parse_args()
+    paths = corpus()
+    if not paths:
+        print("no MJML corpus found (../shared/corpus/mjml or $JOURNEYS_CORPUS): nothing to measure")
+        return
+    raw = [p.read_text() for p in paths]
+    sources = [TemplateSource("Hi {{ contact.first_name }}", personalise(text)) for text in raw]
+    print(f"templates: {len(paths)} from {paths[0].parent}")
+    bare = bare_rate(raw, args.seconds)
+    rate, latencies = personalised_rate(sources, args.seconds)
+    cuts = statistics.quantiles(latencies, n=100)
+    print(f"bare mjml2html: {bare:,.1f} renders/s")
+    print(f"personalised (cached compile): {rate:,.1f} renders/s, "
+          f"p50 {cuts[49] * 1000:.2f} ms, p99 {cuts[98] * 1000:.2f} ms")
+    ratio = rate / bare
+    print(f"ratio: {ratio:.1f}x (target >= {TARGET:g}x) {'PASS' if ratio >= TARGET else 'FAIL'}")
+
+
+if __name__ == "__main__":
+    main()
