@@ -51,6 +51,7 @@ class _TextParser(HTMLParser):
             self.parts.append("\n\n" if tag in ("p", "h1", "h2", "h3", "table") else "\n")
         elif tag == "a" and self.links:
             href, start = self.links.pop()
+            href = href.strip() if href else href
             label = " ".join("".join(self.parts[start:]).split())
             if href and self._is_link(href):
                 del self.parts[start:]

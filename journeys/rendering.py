@@ -16,6 +16,7 @@ import re
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any, Literal
 
 from jinja2 import Template
@@ -25,8 +26,8 @@ from mjml import mjml2html
 
 from journeys.errors import TemplateError
 from journeys.html_text import html_to_text, tidy_rendered
-from journeys.links import LinkRewriter, LinkState, finish_html_links, finish_text_links, \
-    rewrite_anchor_hrefs, wrap_anchor_hrefs
+from journeys.links import LinkRewriter, LinkState, link_context, link_slots, rewrite_anchor_hrefs, \
+    wrap_anchor_hrefs
 from journeys.sandbox import COMBINED, Budget, Sandbox, reset_budget, with_budget
 
 _JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
@@ -64,6 +65,7 @@ class CompiledTemplate:
     text_block: bool
     has_preview: bool
     source: TemplateSource
+    urls: tuple[str, ...] = ()  # the static URLs behind the link slots
 
 
 class Renderer:
@@ -98,7 +100,8 @@ class Renderer:
         state = LinkState(rewrite_link, str(context.get("unsubscribe_url") or ""))
         budget = with_budget(Budget(self.max_operations, self.max_output_chars))
         try:
-            parts = self._blocks(compiled, context, ("subject", "preheader", "body", "text"))
+            parts = self._blocks(compiled, context, ("subject", "preheader", "body", "text"),
+                                 link_context(state, compiled.urls))
         finally:
             reset_budget(budget)
         subject, preheader, body, text = parts
@@ -107,10 +110,8 @@ class Renderer:
             text = html_to_text(body, link=state.final)
             body = rewrite_anchor_hrefs(body, state)
         elif compiled.text_block:
-            body = finish_html_links(body, state)
-            text = tidy_rendered(finish_text_links(text, state))
+            text = tidy_rendered(text)
         else:
-            body = finish_html_links(body, state)
             text = html_to_text(body)
         preheader = _one_line(preheader)
         if preheader and not compiled.has_preview:
@@ -122,7 +123,8 @@ class Renderer:
         compiled = source if isinstance(source, CompiledTemplate) else self.compile(source)
         budget = with_budget(Budget(self.max_operations, self.max_output_chars))
         try:
-            return _one_line(self._blocks(compiled, context, ("subject",))[0])
+            links = link_context(LinkState(None, ""), compiled.urls)
+            return _one_line(self._blocks(compiled, context, ("subject",), links)[0])
         finally:
             reset_budget(budget)
 
@@ -135,10 +137,10 @@ class Renderer:
             reset_budget(budget)
 
     def _blocks(self, compiled: CompiledTemplate, context: Mapping[str, Any],
-                names: tuple[str, ...]) -> list[str]:
+                names: tuple[str, ...], links: Mapping[str, Any] | None = None) -> list[str]:
         template = compiled.template
         try:
-            run = template.new_context(dict(context))
+            run = template.new_context({**context, **links} if links else dict(context))
             return [self._drain(template.blocks[name](run), name) for name in names]
         except TemplateError:
             raise
@@ -154,13 +156,16 @@ class Renderer:
             self._run(self._parse(env, text, what), context, what)
 
     def _drain(self, chunks: Iterable[str], what: str) -> str:
-        out, size, limit = [], 0, self.max_output_chars
-        for chunk in chunks:
-            size += len(chunk)
+        # Chunks come in small batches so the size check runs at C speed; a
+        # batch is bounded, since every value a template computes is.
+        out: list[str] = []
+        size, limit, iterator = 0, self.max_output_chars, iter(chunks)
+        while batch := list(islice(iterator, _DRAIN_BATCH)):
+            size += sum(map(len, batch))
             if size > limit:
                 raise TemplateError(f"{what}: the output is longer than {limit:,} characters",
                                     kind="limit")
-            out.append(chunk)
+            out += batch
         return "".join(out)
 
     def _run(self, template: Template, context: Mapping[str, Any], what: str) -> str:
@@ -197,12 +202,14 @@ class Renderer:
             return None  # the compiler moved, dropped or copied a construct
         text = _assemble(html_to_text(compiled, template_mode=True), constructs, every=False)
         for text_part in ((text, None) if text is not None else (None,)):
+            urls: list[str] = []
+            slotted_text = link_slots(text_part, urls, html_mode=False) if text_part is not None else None
             try:
-                template = self._combine(source, body, text_part)
+                template = self._combine(source, link_slots(body, urls, html_mode=True), slotted_text)
             except TemplateSyntaxError:
                 continue  # a construct split across MJML's output
             return CompiledTemplate(template, "precompiled", text_part is not None,
-                                    "<mj-preview" in source.mjml, source)
+                                    "<mj-preview" in source.mjml, source, tuple(urls))
         return None
 
     def _combine(self, source: TemplateSource, body: str, text: str | None) -> Template:
@@ -222,6 +229,7 @@ class Renderer:
             raise TemplateError(f"{what}: {exc.message}", line=exc.lineno, kind="syntax") from exc
 
 
+_DRAIN_BATCH = 32
 _RENDER_ERRORS = (JinjaError, ArithmeticError, TypeError, ValueError, LookupError,
                   AttributeError, RecursionError)
 

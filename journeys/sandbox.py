@@ -20,6 +20,7 @@ from jinja2.exceptions import TemplateSyntaxError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from journeys.errors import TemplateError
+from journeys.links import LINK_FILTERS
 
 LOOP_GUARD = "_journeys_loop_guard"
 COMBINED = "journeys:combined"
@@ -83,6 +84,7 @@ class Sandbox(ImmutableSandboxedEnvironment):
             self.globals.pop(name, None)
         self.globals[LOOP_GUARD] = _loop_guard
         self.filters = {name: _guarded(func) for name, func in self.filters.items()}
+        self.filters.update(LINK_FILTERS)
 
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
         tree = super()._parse(source, name, filename)

@@ -68,6 +68,44 @@ def test_links_are_rewritten_after_personalisation_except_mailto_and_unsubscribe
     assert email.links == ("https://t.example/c/1", "https://journeys.example/u/TOKEN")
 
 
+LINKS = TemplateSource(
+    subject="Links",
+    mjml=mjml('{% for item in items %}<a href="https://shop.example/p/{{ item.handle }}?utm_source=mail&amp;x=1">'
+              '{{ item.title }}</a> <a href="{{ item.url }}">again</a>{% endfor %}',
+              '{% if vip %}<a href="https://shop.example/vip">VIP</a>{% endif %}',
+              '<a href=" https://shop.example/static ">Shop</a> <a href="#top">Top</a>'))
+
+
+@pytest.mark.parametrize("precompile", [True, False], ids=["precompiled", "per_render"])
+def test_links_in_loops_mixed_hrefs_and_branches(precompile: bool) -> None:
+    seen: list[str] = []
+
+    def track(url: str) -> str:
+        seen.append(url)
+        return f"https://t.example/c/{len(seen)}?a=1&b=2"
+
+    items = [{"handle": "beanie", "title": "Beanie", "url": 'https://shop.example/b" onclick="x'},
+             {"handle": "scarf & co", "title": "Scarf", "url": "javascript:alert(1)"}]
+    email = Renderer(precompile=precompile).render(LINKS, {"items": items, "vip": False}, rewrite_link=track)
+    assert seen == ["https://shop.example/p/beanie?utm_source=mail&x=1",
+                    'https://shop.example/b" onclick="x',
+                    "https://shop.example/p/scarf & co?utm_source=mail&x=1",
+                    "https://shop.example/static"]
+    assert 'href="https://t.example/c/1?a=1&amp;b=2"' in email.html
+    assert "onclick" not in email.html and "shop.example/vip" not in email.html
+    assert 'href="javascript:alert(1)"' in email.html and 'href="#top"' in email.html
+    assert email.links == tuple(f"https://t.example/c/{n}?a=1&b=2" for n in range(1, 5))
+    assert "Beanie (https://t.example/c/1?a=1&b=2)" in email.text
+    assert "Shop (https://t.example/c/4?a=1&b=2)" in email.text
+
+
+def test_marker_characters_in_contact_data_are_just_text(renderer: Renderer) -> None:
+    hostile = "\x01https://evil.example\x02 \x03https://evil.example\x04"
+    email = renderer.render(CART, {**CONTEXT, "contact": {"first_name": hostile}},
+                            rewrite_link=lambda url: "https://t.example/x")
+    assert not any("evil" in link for link in email.links)
+
+
 def test_missing_fields_render_empty(renderer: Renderer) -> None:
     source = TemplateSource("Hi {{ contact.first_name }}{{ contact.missing.deeper }}!",
                             mjml("[{{ event.nothing.here }}]{{ metrics.orders_count }}"))
