@@ -34,6 +34,10 @@ class TemplateError(JourneyError):
         super().__init__(f"{message} (line {line})" if line else message)
 
 
+class AddressError(JourneyError, ValueError):
+    """Text that is not an email address."""
+
+
 class StepBudgetExceeded(JourneyError):
     """The interpreter ran more steps in one call than its budget allows."""
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from journeys.errors import SimulationError
+from journeys.addresses import parse_address
+from journeys.errors import AddressError, SimulationError
 from journeys.graph import Journey
 from journeys.interpreter import Decision, TraceStep, admission, advance, start
 from journeys.metrics import ORDER_EVENTS, after_order
@@ -42,8 +43,12 @@ def contact_from_json(data: Any) -> ContactFacts:
     for name, kind in fields.items():
         if not isinstance(data.get(name, kind()), kind):
             raise SimulationError(f"contact.{name} must be a{'n object' if kind is dict else ' list'}")
+    try:
+        email = parse_address(data["email"])
+    except AddressError as exc:
+        raise SimulationError(f"contact.email: {exc}") from None
     return ContactFacts(
-        key=data.get("id") or data["email"], email=data["email"], timezone=data.get("timezone"),
+        key=data.get("id") or email, email=email, timezone=data.get("timezone"),
         locale=data.get("locale"), tags=frozenset(map(str, data.get("tags") or [])),
         attributes=dict(data.get("attributes") or {}), metrics=dict(data.get("metrics") or {}),
         consent={k: str(v) for k, v in (data.get("consent") or {}).items()},
@@ -60,7 +65,7 @@ def events_from_json(data: Any) -> list[Event]:
             raise SimulationError(f"events[{index}] needs an event name")
         at = parse_timestamp(item.get("at"))
         if at is None:
-            raise SimulationError(f"events[{index}].at is not an ISO 8601 timestamp")
+            raise SimulationError(f"events[{index}].at {item.get('at')!r} is not an ISO 8601 timestamp")
         properties = item.get("properties") or {}
         if not isinstance(properties, dict):
             raise SimulationError(f"events[{index}].properties must be an object")

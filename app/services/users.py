@@ -1,7 +1,6 @@
 """Staff accounts: create, change role, deactivate, sign out everywhere."""
 from __future__ import annotations
 
-import re
 import secrets
 
 from sqlalchemy import func, select
@@ -11,18 +10,16 @@ from app import clock
 from app.auth import sessions
 from app.auth.passwords import hash_password, password_problem
 from app.errors import Conflict, NotFound, ValidationFailed
-from app.models import Role, User, normalize_email
+from app.models import Role, User
 from app.services import audit
-
-#: Deliberately simple: one @, something before it, a dot in the domain, no spaces.
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
+from journeys.addresses import parse_address
+from journeys.errors import AddressError
 
 def parse_email(raw: str) -> str:
-    email = normalize_email(raw or "")
-    if not EMAIL_RE.match(email) or len(email) > 320:
-        raise ValidationFailed(f"{raw!r} is not an email address.", field="email")
-    return email
+    try:
+        return parse_address(raw)
+    except AddressError:
+        raise ValidationFailed(f"{raw!r} is not an email address.", field="email") from None
 
 
 def parse_role(raw: str) -> Role:
