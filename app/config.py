@@ -38,6 +38,7 @@ class Settings:
     session_idle_seconds: int = DEFAULT_SESSION_IDLE_SECONDS
     session_max_seconds: int = DEFAULT_SESSION_MAX_SECONDS
     trusted_proxy_count: int = 0  # reverse proxies whose X-Forwarded-* headers are believed
+    mail_rate_per_second: int = 50  # shared by all workers; 0: no limit
     extra: Mapping[str, object] = field(default_factory=dict)
 
     @property
@@ -99,7 +100,18 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         session_idle_seconds=int(env_vars.get("SESSION_IDLE_SECONDS", DEFAULT_SESSION_IDLE_SECONDS)),
         session_max_seconds=int(env_vars.get("SESSION_MAX_SECONDS", DEFAULT_SESSION_MAX_SECONDS)),
         trusted_proxy_count=int(env_vars.get("TRUSTED_PROXY_COUNT", "0")),
+        mail_rate_per_second=_count("MAIL_RATE_PER_SECOND", env_vars.get("MAIL_RATE_PER_SECOND", "50")),
     )
+
+
+def _count(name: str, value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise ConfigError(f"{name}={value!r} must be a whole number, 0 or more.")
+    return number
 
 
 def _flag(value: str | None, *, default: bool) -> bool:

@@ -6,7 +6,7 @@ from typing import Any, Callable
 
 import redis
 from flask import current_app
-from rq import Queue
+from rq import Queue, Retry
 from rq.registry import FailedJobRegistry
 
 from app.redis_conn import get_redis
@@ -28,10 +28,14 @@ def get_queue(name: str, connection: redis.Redis | None = None) -> Queue:
                  serializer="rq.serializers.JSONSerializer")
 
 
-def enqueue(queue: str, func: Callable[..., Any] | str, *args: Any, **kwargs: Any):  # type: ignore[no-untyped-def]
-    """Enqueue `func(*args)`; arguments must be JSON primitives (ids, not objects)."""
+def enqueue(queue: str, func: Callable[..., Any] | str, *args: Any, retry: Retry | None = None,
+            **kwargs: Any):  # type: ignore[no-untyped-def]
+    """Enqueue `func(*args)`; arguments must be JSON primitives (ids, not objects).
+
+    `retry`: RQ re-runs a job killed with its worker only when it carries one.
+    """
     target = func if isinstance(func, str) else f"{func.__module__}.{func.__qualname__}"
-    return get_queue(queue).enqueue("app.queues.run_job", target, list(args), kwargs)
+    return get_queue(queue).enqueue("app.queues.run_job", target, list(args), kwargs, retry=retry)
 
 
 def run_job(target: str, args: list[Any], kwargs: dict[str, Any]) -> Any:

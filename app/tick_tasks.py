@@ -1,6 +1,79 @@
 """The work the elected scheduler does on every tick.
 
-The engine runtime adds its timer sweep here (claim due enrollments, enqueue
-one job per batch); until then the tick only proves it is alive, through the
-heartbeat the scheduler writes.
+Timers: claim due enrollments in SQL and enqueue one job per batch. Events:
+make sure stored, unprocessed events have a job. Messages: settle leases that
+ran out (ambiguous or re-queued) and re-drive queued messages no job holds.
+Everything is found in the database, so a wiped Redis loses nothing.
 """
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from app import clock, queues
+from app.scheduler import tick_task
+
+log = logging.getLogger(__name__)
+
+#: Batches claimed per tick at most: the rest wait for the next tick (a second later).
+MAX_BATCHES_PER_TICK = 40
+#: Ticks between two passes of the message reconciler.
+RECONCILE_EVERY = 15
+#: A queued message younger than this still has its own delivery job on the way.
+REDRIVE_AFTER = timedelta(seconds=60)
+
+_app: Any = None
+_ticks = 0
+
+
+def _context():  # type: ignore[no-untyped-def]
+    global _app
+    if _app is None:
+        from app import create_app
+
+        _app = create_app()
+    return _app.app_context()
+
+
+@tick_task
+def sweep_timers() -> None:
+    from app import jobs
+    from app.db import db
+    from app.services import timers
+
+    with _context():
+        for _ in range(MAX_BATCHES_PER_TICK):
+            claim = timers.claim_due(db.session, clock.now())
+            if claim is None:
+                return
+            jobs._enqueue(queues.ENGINE, jobs.advance_enrollments, claim.ids)
+
+
+@tick_task
+def drive_events() -> None:
+    from app import jobs
+    from app.db import db
+    from app.services import events
+
+    with _context():
+        if events.pending(db.session):
+            jobs.kick_events()
+
+
+@tick_task
+def settle_messages() -> None:
+    from app import jobs
+    from app.db import db
+    from app.services import ledger
+
+    global _ticks
+    _ticks += 1
+    if _ticks % RECONCILE_EVERY != 1:
+        return
+    with _context():
+        now = clock.now()
+        settled = ledger.reconcile(db.session, now)
+        if any(settled.values()):
+            log.warning("settled expired delivery leases: %s", settled)
+        jobs.enqueue_deliveries(ledger.due_for_delivery(db.session, now, older_than=now - REDRIVE_AFTER))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, UTCDateTime
@@ -25,3 +25,8 @@ class Event(Base):
     source: Mapped[str] = mapped_column(String(100), default="api")
     idempotency_key: Mapped[str | None] = mapped_column(String(255), unique=True, nullable=True)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
+    #: The contact as the sender described it ({"email", "external_id", "attributes", …});
+    #: the processor upserts it, in order, before the journeys see the event.
+    contact: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    #: Why processing refused the event (it stays processed: a bad event must not block the rest).
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -55,6 +55,12 @@ def mark_suppressed(db: Session, message: Message, now: datetime, reason: str) -
     message.lease_until, message.last_error = None, reason
 
 
+def mark_ambiguous(db: Session, message: Message, now: datetime, error: str) -> None:
+    """The server may have the message: shown to operators, never re-sent silently."""
+    message.status, message.updated_at = MessageStatus.ambiguous.value, now
+    message.lease_until, message.last_error = None, error[:2000]
+
+
 def retry_later(db: Session, message: Message, now: datetime, error: str) -> bool:
     """Back off after a transient failure; False when the attempts are used up (failed)."""
     if message.attempts >= MAX_ATTEMPTS:
@@ -81,9 +87,14 @@ def reconcile(db: Session, now: datetime) -> dict[str, int]:
     return {"ambiguous": ambiguous, "requeued": resend}
 
 
-def due_for_delivery(db: Session, now: datetime, limit: int = 1000) -> list[int]:
-    """Queued messages whose time has come: the reconciler enqueues them again."""
+def due_for_delivery(db: Session, now: datetime, limit: int = 1000,
+                     older_than: datetime | None = None) -> list[int]:
+    """Queued messages whose time has come: the reconciler enqueues them again.
+
+    `older_than`: skip messages queued since then; their own job is still on its way.
+    """
+    due = or_(Message.next_attempt_at <= now,
+              Message.next_attempt_at.is_(None) if older_than is None
+              else (Message.next_attempt_at.is_(None) & (Message.updated_at < older_than)))
     return list(db.scalars(
-        select(Message.id).where(Message.status == Q,
-                                 or_(Message.next_attempt_at.is_(None), Message.next_attempt_at <= now))
-        .order_by(Message.id).limit(limit)))
+        select(Message.id).where(Message.status == Q, due).order_by(Message.id).limit(limit)))

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from app.models import Enrollment
+from app.models import Enrollment, Journey, JourneyStatus
 
 #: Enrollments advanced by one job: large enough that RQ's per-job cost vanishes.
 BATCH_SIZE = 500
@@ -28,8 +28,11 @@ class Claim:
 
 
 def _due(now: datetime):  # type: ignore[no-untyped-def]
+    # A paused journey holds its contacts: their timers are not due until it resumes.
+    active = select(Journey.id).where(Journey.status == JourneyStatus.active)
     return (Enrollment.status == "waiting", Enrollment.wake_at <= now,
-            or_(Enrollment.claimed_until.is_(None), Enrollment.claimed_until < now))
+            or_(Enrollment.claimed_until.is_(None), Enrollment.claimed_until < now),
+            Enrollment.journey_id.in_(active))
 
 
 def claim_due(db: Session, now: datetime, *, batch_size: int = BATCH_SIZE,

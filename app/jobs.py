@@ -1,0 +1,104 @@
+"""The RQ jobs of the engine. Each takes ids or nothing, is idempotent, and commits its work
+before enqueueing what follows, so a lost or repeated job never loses or doubles anything:
+the database says what is left, and the scheduler's reconciler re-drives it.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import redis
+from flask import current_app
+from rq import Retry
+
+from app import clock, queues
+from app.db import db
+from app.redis_conn import get_redis
+from app.services import advancement, delivery, events
+
+log = logging.getLogger(__name__)
+
+#: Messages one delivery job sends over one SMTP connection.
+DELIVERY_BATCH = 100
+#: Seconds one event-processing job keeps going before it hands over to a fresh job.
+EVENTS_SLICE = 30.0
+#: The lock that keeps event processing in order: one processor at a time.
+EVENTS_LOCK = "journeys:events:processor"
+#: A short-lived marker: an event-processing job is already queued.
+EVENTS_KICKED = "journeys:events:kicked"
+RETRY = Retry(max=3)
+
+
+def _enqueue(queue: str, func: Any, *args: Any) -> None:
+    try:
+        queues.enqueue(queue, func, *args, retry=RETRY)
+    except redis.RedisError as exc:
+        # The database holds the work; the scheduler's reconciler enqueues it again.
+        log.warning("could not enqueue %s (%s); the scheduler will retry", func.__name__, exc)
+
+
+def enqueue_deliveries(ids: list[int]) -> None:
+    for start in range(0, len(ids), DELIVERY_BATCH):
+        _enqueue(queues.DELIVERY, deliver_messages, ids[start:start + DELIVERY_BATCH])
+
+
+def kick_events() -> None:
+    """Make sure an event-processing job is on its way (at most one queued at a time)."""
+    try:
+        if not get_redis().set(EVENTS_KICKED, "1", nx=True, ex=5):
+            return
+    except redis.RedisError as exc:
+        log.warning("could not enqueue event processing (%s); the scheduler will retry", exc)
+        return
+    _enqueue(queues.ENGINE, process_events)
+
+
+def process_events() -> dict[str, int]:
+    """Process stored events in arrival order until none are left (or the slice ends)."""
+    conn = get_redis()
+    conn.delete(EVENTS_KICKED)
+    lock = conn.lock(EVENTS_LOCK, timeout=EVENTS_SLICE * 4, blocking=False)
+    if not lock.acquire():
+        return {"processed": 0, "busy": 1}  # the holder drains what we would have
+    processed, began = 0, time.monotonic()
+    try:
+        while time.monotonic() - began < EVENTS_SLICE:
+            before = events.pending(db.session)
+            if not before:
+                break
+            applied = events.process_pending(db.session, clock.now())
+            processed += before - events.pending(db.session)
+            enqueue_deliveries(applied.messages)
+    finally:
+        try:
+            lock.release()
+        except redis.exceptions.LockError:
+            pass
+    if events.pending(db.session):
+        kick_events()
+    return {"processed": processed}
+
+
+def advance_enrollments(ids: list[int]) -> dict[str, int]:
+    applied = advancement.advance_due(db.session, ids, clock.now())
+    enqueue_deliveries(applied.messages)
+    return {"enrollments": len(ids), "messages": len(applied.messages)}
+
+
+def deliver_messages(ids: list[int]) -> dict[str, int]:
+    from app.mail import backend_from_settings
+
+    settings = current_app.config["SETTINGS"]
+    outcomes = delivery.deliver(db.session, ids, clock.now, backend_from_settings(settings), settings,
+                                _limiter(settings))
+    return dict(outcomes)
+
+
+def _limiter(settings: Any) -> Any:
+    rate = getattr(settings, "mail_rate_per_second", 0)
+    if not rate:
+        return None
+    from app.mail.ratelimit import SendRateLimiter
+
+    return SendRateLimiter(settings.effective_redis_url, rate)
