@@ -93,10 +93,19 @@ def reset_database(engine) -> None:  # type: ignore[no-untyped-def]
 def _clean_state(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     clock.set_source(None)
+    _forget_caches()
     if "app" in request.fixturenames:
         application = request.getfixturevalue("app")
         _truncate(application)
         application.extensions["redis"].flushdb()
+
+
+def _forget_caches() -> None:
+    """Tests truncate tables, so ids and timestamps repeat: per-process caches must go too."""
+    from app.services import delivery, versions
+
+    versions._cache.clear()
+    delivery._renderer._cache.clear()
 
 
 def _truncate(application) -> None:  # type: ignore[no-untyped-def]

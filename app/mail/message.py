@@ -5,7 +5,12 @@ import hashlib
 from collections.abc import Mapping
 from datetime import datetime
 from email.message import EmailMessage
+from email.policy import SMTP
 from email.utils import format_datetime
+
+# CRLF line ends as on the wire; long headers (an unsubscribe URL) stay on one line
+# instead of being folded at 78 characters, as RFC 5322 allows up to 998.
+_POLICY = SMTP.clone(max_line_length=998)
 
 
 def message_id_for(key: str, domain: str) -> str:
@@ -25,7 +30,7 @@ def build_message(*, key: str, sender: str, to: str, subject: str, html: str, te
     for name, value in fields.items():
         if "\r" in value or "\n" in value:
             raise ValueError(f"header {name} must be one line")
-    message = EmailMessage()
+    message = EmailMessage(policy=_POLICY)
     for name, value in fields.items():
         message[name] = value
     message["Date"] = format_datetime(now)

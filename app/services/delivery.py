@@ -114,7 +114,9 @@ def render(db: Session, message: Message, contact: Contact, settings: Settings, 
                                unsubscribe_url=unsubscribe_url(settings, contact.id, message.key),
                                preferences_url=preferences_url(settings, contact.id))
     source = TemplateSource(version.subject, version.mjml, version.preheader or "")
-    return _renderer.render(source, context, key=f"template-version-{version.id}")
+    # Not the id alone: SQLite may hand a deleted row's id to a new one.
+    key = f"template-version-{version.id}-{version.template_id}-{version.number}-{version.created_at.isoformat()}"
+    return _renderer.render(source, context, key=key)
 
 
 def _domain(sender: str) -> str:

@@ -23,7 +23,7 @@ from journeys.rendering import template_has_unsubscribe_link
 from journeys.validation import TemplateInfo, analyse, load
 
 _CACHE_SIZE = 256
-_cache: OrderedDict[int, RunnableJourney] = OrderedDict()
+_cache: OrderedDict[tuple[object, ...], RunnableJourney] = OrderedDict()
 
 
 def journey_key(journey_id: int) -> str:
@@ -32,12 +32,14 @@ def journey_key(journey_id: int) -> str:
 
 
 def runnable(version: JourneyVersion) -> RunnableJourney:
-    cached = _cache.get(version.id)
+    # Not the id alone: SQLite may hand a deleted row's id to a new one.
+    key = (version.id, version.journey_id, version.number, version.published_at)
+    cached = _cache.get(key)
     if cached is not None:
-        _cache.move_to_end(version.id)
+        _cache.move_to_end(key)
         return cached
     loaded = load(version.graph, journey_key(version.journey_id))
-    _cache[version.id] = loaded
+    _cache[key] = loaded
     if len(_cache) > _CACHE_SIZE:
         _cache.popitem(last=False)
     return loaded
