@@ -39,6 +39,7 @@ class Settings:
     session_max_seconds: int = DEFAULT_SESSION_MAX_SECONDS
     trusted_proxy_count: int = 0  # reverse proxies whose X-Forwarded-* headers are believed
     mail_rate_per_second: int = 50  # shared by all workers; 0: no limit
+    trace_retention_days: int = 180  # steps of finished enrollments older than this are pruned; 0: keep
     extra: Mapping[str, object] = field(default_factory=dict)
 
     @property
@@ -101,6 +102,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         session_max_seconds=int(env_vars.get("SESSION_MAX_SECONDS", DEFAULT_SESSION_MAX_SECONDS)),
         trusted_proxy_count=int(env_vars.get("TRUSTED_PROXY_COUNT", "0")),
         mail_rate_per_second=_count("MAIL_RATE_PER_SECOND", env_vars.get("MAIL_RATE_PER_SECOND", "50")),
+        trace_retention_days=_count("TRACE_RETENTION_DAYS", env_vars.get("TRACE_RETENTION_DAYS", "180")),
     )
 
 

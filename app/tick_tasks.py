@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 MAX_BATCHES_PER_TICK = 40
 #: Ticks between two passes of the message reconciler.
 RECONCILE_EVERY = 15
+#: Ticks between two passes of trace retention (about an hour).
+PRUNE_EVERY = 3600
 #: A queued message younger than this still has its own delivery job on the way.
 REDRIVE_AFTER = timedelta(seconds=60)
 
@@ -77,3 +79,17 @@ def settle_messages() -> None:
         if any(settled.values()):
             log.warning("settled expired delivery leases: %s", settled)
         jobs.enqueue_deliveries(ledger.due_for_delivery(db.session, now, older_than=now - REDRIVE_AFTER))
+
+
+@tick_task
+def prune_traces() -> None:
+    from app.db import db
+    from app.services import retention
+
+    if _ticks % PRUNE_EVERY != 1:
+        return
+    with _context():
+        days = _app.config["SETTINGS"].trace_retention_days
+        deleted = retention.prune_traces(db.session, clock.now(), days)
+        if deleted:
+            log.info("pruned %d trace steps of enrollments finished over %d days ago", deleted, days)

@@ -10,7 +10,7 @@ from app.cli.context import app_context
 from app.db import db
 from app.redis_conn import get_redis
 from app.scheduler import HEARTBEAT_KEY
-from app.services import ledger, timers
+from app.services import events, ledger, timers
 
 
 @click.command()
@@ -20,6 +20,9 @@ def status() -> None:
         now = clock.now()
         click.echo(f"due but unclaimed enrollments: {timers.due_unclaimed(db.session, now)}")
         click.echo(f"messages queued and due:       {len(ledger.due_for_delivery(db.session, now))}")
+        click.echo(f"events waiting to be processed: {events.pending(db.session)}")
+        for state, number in ledger.counts(db.session, ("failed", "ambiguous")).items():
+            click.echo(f"messages {state + ':':<22}{number}")
         try:
             for name, depth, failed in queues.depths():
                 click.echo(f"queue {name:<9} waiting {depth:>6}   failed {failed:>5}")

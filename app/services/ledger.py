@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.models import Message, MessageStatus
@@ -98,3 +98,10 @@ def due_for_delivery(db: Session, now: datetime, limit: int = 1000,
               else (Message.next_attempt_at.is_(None) & (Message.updated_at < older_than)))
     return list(db.scalars(
         select(Message.id).where(Message.status == Q, due).order_by(Message.id).limit(limit)))
+
+
+def counts(db: Session, states: tuple[str, ...]) -> dict[str, int]:
+    """How many messages are in each of `states` (failed and ambiguous need an operator)."""
+    rows = dict(db.execute(select(Message.status, func.count()).where(Message.status.in_(states))
+                           .group_by(Message.status)).all())
+    return {state: rows.get(state, 0) for state in states}

@@ -102,3 +102,5 @@ def test_status_shows_queues_due_enrollments_and_the_scheduler(app, settings, da
     assert "due but unclaimed enrollments: 1" in result.stdout
     assert "queue delivery  waiting      1" in result.stdout
     assert "last scheduler tick: " in result.stdout and "ago by" in result.stdout
+    assert "events waiting to be processed: 0" in result.stdout
+    assert "messages failed:" in result.stdout and "messages ambiguous:" in result.stdout

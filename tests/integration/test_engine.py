@@ -201,3 +201,61 @@ def test_a_bad_event_is_refused_and_changes_nothing(engine_app):
             events.parse(bad)
         assert caught.value.field == field, (bad, caught.value.detail)
     assert count(engine_app, Event) == 0
+
+
+def test_pause_holds_contacts_and_resume_sends_late_but_outside_quiet_hours(engine_app, smtp):
+    from app.models import Journey
+    from app.services import lifecycle
+
+    graph = chain("signed_up", wait("pause", "PT1H"), send("tips", "tips"),
+                  settings={"quiet_hours": {"start": "21:00", "end": "08:00"}, "timezone": "UTC"})
+    setup(engine_app, graph, ("tips", "Tips"))
+    post(engine_app, event("signed_up", "held@example.com"))
+    work(engine_app)
+    with engine_app.app_context():
+        with db.transaction() as s:
+            lifecycle.pause(s, s.scalars(select(Journey)).one(), T0)
+    run_until_quiet(engine_app, T0 + timedelta(hours=12))  # 22:00: overdue, but paused
+    assert smtp.box.count() == 0
+    with engine_app.app_context():
+        with db.transaction() as s:
+            lifecycle.resume(s, s.scalars(select(Journey)).one(), T0 + timedelta(hours=12))
+    run_until_quiet(engine_app, T0 + timedelta(hours=12, seconds=1))  # resumed inside quiet hours
+    assert smtp.box.count() == 0
+    run_until_quiet(engine_app, datetime(2026, 12, 2, 8, 0, tzinfo=timezone.utc))
+    assert len(smtp.box.to("held@example.com")) == 1
+
+
+def test_archive_exits_everyone_with_a_reason(engine_app, smtp):
+    from app.models import Journey
+    from app.services import lifecycle
+
+    setup(engine_app, chain("signed_up", wait("pause", "PT1H"), send("tips", "tips")), ("tips", "Tips"))
+    for i in range(3):
+        post(engine_app, event("signed_up", f"a{i}@example.com"))
+    work(engine_app)
+    with engine_app.app_context():
+        with db.transaction() as s:
+            assert lifecycle.archive(s, s.scalars(select(Journey)).one(), T0) == 3
+    run_until_quiet(engine_app, T0 + timedelta(hours=2))
+    assert smtp.box.count() == 0
+    assert count(engine_app, Enrollment, Enrollment.exit_reason == "journey_archived") == 3
+    post(engine_app, event("signed_up", "later@example.com"))
+    work(engine_app)
+    assert count(engine_app, Enrollment) == 3  # an archived journey enrolls nobody
+
+
+def test_traces_of_long_finished_enrollments_are_pruned_and_recent_ones_kept(engine_app, smtp):
+    from app.services import retention
+
+    setup(engine_app, chain("signed_up", send("hello", "welcome")), ("welcome", "Welcome"))
+    post(engine_app, event("signed_up", "old@example.com"))
+    work(engine_app)
+    clock.set_source(lambda: T0 + timedelta(days=100))
+    post(engine_app, event("signed_up", "new@example.com"))
+    work(engine_app)
+    with engine_app.app_context():
+        assert retention.prune_traces(db.session, T0 + timedelta(days=181), days=180) == 3
+        left = {db.session.get(Enrollment, s.enrollment_id).contact_id for s in db.session.scalars(select(EnrollmentStep))}
+        assert len(left) == 1 and retention.prune_traces(db.session, T0 + timedelta(days=181), days=0) == 0
+    assert count(engine_app, Enrollment) == 2  # the enrollments themselves stay: counts stay right
