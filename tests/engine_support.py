@@ -1,6 +1,7 @@
 """Support for engine tests: a real SMTP server in the process, and a way to run the engine's work."""
 from __future__ import annotations
 
+import asyncio
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -35,6 +36,7 @@ class Mailbox:
     connections: int = 0
     refuse_rcpt: str | None = None  # e.g. "550 5.1.1 no such user"
     refuse_data: str | None = None
+    delay: float = 0.0  # seconds before each DATA reply: a slow server, to kill a worker mid-batch
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def to(self, address: str) -> list[EmailMessage]:
@@ -65,6 +67,8 @@ class _Handler:
     async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
         if self.box.refuse_data:
             return self.box.refuse_data
+        if self.box.delay:
+            await asyncio.sleep(self.box.delay)
         parsed = message_from_bytes(envelope.content, policy=policy.default)
         with self.box.lock:
             self.box.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), parsed))  # type: ignore[arg-type]

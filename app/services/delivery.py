@@ -38,14 +38,18 @@ class RateLimiter(Protocol):
 
 def deliver(db: Session, ids: list[int], now_fn: Callable[[], datetime], backend: MailBackend,
             settings: Settings, limiter: RateLimiter | None = None) -> Counter[str]:
-    """Send the queued, due messages among `ids`; returns counts by outcome."""
+    """Send the queued, due messages among `ids`; returns counts by outcome.
+
+    Each message is leased just before it is sent, not the whole batch up
+    front: a worker killed mid-batch leaves only the one in flight unsure.
+    """
     outcomes: Counter[str] = Counter()
-    messages = ledger.lease(db, ids, now_fn())
-    if not messages:
-        return outcomes
     with backend:
-        for message in messages:
-            outcome = _deliver_one(db, message, now_fn, backend, settings, limiter)
+        for ident in ids:
+            leased = ledger.lease(db, [ident], now_fn())
+            if not leased:
+                continue  # sent, settled or held by another job already
+            outcome = _deliver_one(db, leased[0], now_fn, backend, settings, limiter)
             db.commit()
             outcomes[outcome] += 1
     return outcomes

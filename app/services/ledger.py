@@ -27,17 +27,23 @@ Q, SENDING = MessageStatus.queued.value, MessageStatus.sending.value
 
 def lease(db: Session, ids: list[int], now: datetime,
           seconds: int = LEASE_SECONDS) -> list[Message]:
-    """Take the queued, due messages among `ids` for sending; commit before any SMTP."""
-    rows = list(db.scalars(
-        select(Message).where(Message.id.in_(ids), Message.status == Q,
-                              or_(Message.next_attempt_at.is_(None), Message.next_attempt_at <= now))
-        .order_by(Message.id).with_for_update(skip_locked=True)))
-    for row in rows:
-        row.status, row.lease_until = SENDING, now + timedelta(seconds=seconds)
-        row.attempts += 1
-        row.updated_at = now
+    """Take the queued, due messages among `ids` for sending; commit before any SMTP.
+
+    One conditional UPDATE … RETURNING: of two jobs racing for a message, exactly
+    one changes its row, on SQLite (no row locks) as on Postgres.
+    """
+    taken = list(db.scalars(
+        update(Message)
+        .where(Message.id.in_(ids), Message.status == Q,
+               or_(Message.next_attempt_at.is_(None), Message.next_attempt_at <= now))
+        .values(status=SENDING, lease_until=now + timedelta(seconds=seconds),
+                attempts=Message.attempts + 1, updated_at=now)
+        .returning(Message.id)))
     db.commit()
-    return rows
+    if not taken:
+        return []
+    return list(db.scalars(select(Message).where(Message.id.in_(taken)).order_by(Message.id)
+                           .execution_options(populate_existing=True)))
 
 
 def mark_sent(db: Session, message: Message, now: datetime, provider_id: str) -> None:
