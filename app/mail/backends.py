@@ -7,25 +7,29 @@ message ambiguous because the server may have it.
 """
 from __future__ import annotations
 
-import hashlib
+import copy
 import os
 import re
+import secrets
 import smtplib
-import socket
 import ssl
 import tempfile
-from dataclasses import dataclass
+from datetime import datetime, timezone
 from email.message import EmailMessage
 from email.utils import getaddresses, parseaddr
 from pathlib import Path
-from types import TracebackType
-from typing import Protocol
-from urllib.parse import parse_qs, unquote, urlsplit
+from typing import TYPE_CHECKING, NoReturn, Protocol, Self
 
-from app.mail.errors import AmbiguousFailure, ConfigError, PermanentFailure, TemporaryFailure
+from app.mail.errors import AmbiguousFailure, PermanentFailure, TemporaryFailure
+from app.mail.smtp_url import SMTPSettings, parse_smtp_url
 
+if TYPE_CHECKING:
+    from app.config import Settings
+
+#: Characters of a provider id kept: the ledger column holds 255.
+PROVIDER_ID_MAX = 255
 _LEADING_DOT = re.compile(rb"(?m)^\.")
-_SCHEMES = {"smtp": (25, False), "smtp+starttls": (587, False), "smtps": (465, True)}
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._@-]+")
 
 
 class MailBackend(Protocol):
@@ -37,18 +41,19 @@ class MailBackend(Protocol):
 
 
 class _Managed:
+    """`with backend:` opens once and closes once, around a whole batch."""
+
     def open(self) -> None:
         pass
 
     def close(self) -> None:
         pass
 
-    def __enter__(self):  # type: ignore[no-untyped-def]
+    def __enter__(self) -> Self:
         self.open()
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 
@@ -58,61 +63,44 @@ class OutboxBackend(_Managed):
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
 
-    def send(self, message: EmailMessage) -> str:
+    def open(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        ident = hashlib.sha256(str(message["Message-ID"]).encode()).hexdigest()[:16]
-        stamp = re.sub(r"\D", "", str(message["Date"] or ""))[:14] or "0"
-        name = f"{_sortable_now()}-{stamp}-{ident}.eml"
-        handle, temp = tempfile.mkstemp(dir=self.folder, prefix=".writing-", suffix=".tmp")
+
+    def send(self, message: EmailMessage) -> str:
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")  # sorts by time of writing
+        ident = _UNSAFE_NAME.sub("_", str(message["Message-ID"] or "no-id").strip("<> "))[:80]
+        # The same message may be written twice (a transactional re-send): the suffix keeps both.
+        name = f"{stamp}-{ident}-{secrets.token_hex(3)}.eml"
+        temp = None
         try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            # A dot-name in the same folder: os.replace is atomic only within one file system,
+            # and outbox readers skip hidden files.
+            handle, temp = tempfile.mkstemp(dir=self.folder, prefix=".writing-", suffix=".tmp")
             with os.fdopen(handle, "wb") as out:
-                out.write(bytes(message))
+                out.write(_wire_bytes(message))
             os.replace(temp, self.folder / name)
         except OSError as exc:
-            Path(temp).unlink(missing_ok=True)
-            raise TemporaryFailure(f"cannot write to the outbox {self.folder}: {exc}") from exc
+            if temp is not None:
+                Path(temp).unlink(missing_ok=True)
+            raise TemporaryFailure(f"cannot write to the outbox {self.folder}: {exc}") from None
         return name
 
 
-def _sortable_now() -> str:
-    import time
+class _Closed(Exception):
+    """The connection went away (or said 421) before the payload: nothing was accepted."""
 
-    return f"{time.time_ns():020d}"
-
-
-@dataclass(frozen=True)
-class SMTPSettings:
-    host: str
-    port: int
-    implicit_tls: bool = False
-    starttls: bool = False
-    username: str | None = None
-    password: str | None = None
-    timeout: float = 30.0
-
-
-def parse_smtp_url(url: str) -> SMTPSettings:
-    """`smtp://[user:pass@]host[:port][?starttls=1&timeout=30]`, `smtp+starttls://…`, `smtps://…`."""
-    parts = urlsplit(url)
-    if parts.scheme not in _SCHEMES:
-        raise ConfigError(f"SMTP_URL must start with smtp://, smtp+starttls:// or smtps://, not {url.split(':')[0]!r}")
-    if not parts.hostname:
-        raise ConfigError("SMTP_URL names no host (smtp://host:587)")
-    default_port, implicit = _SCHEMES[parts.scheme]
-    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-    try:
-        port = parts.port or default_port
-        timeout = float(query.get("timeout", 30))
-    except ValueError as exc:
-        raise ConfigError(f"SMTP_URL: {exc}") from None
-    starttls = parts.scheme == "smtp+starttls" or query.get("starttls", "").lower() in ("1", "true", "yes")
-    return SMTPSettings(parts.hostname, port, implicit, starttls and not implicit,
-                        unquote(parts.username) if parts.username else None,
-                        unquote(parts.password) if parts.password else None, timeout)
+    def __init__(self, text: str, code: int | None = None) -> None:
+        super().__init__(text)
+        self.code = code
 
 
 class SMTPBackend(_Managed):
-    """smtplib, driven step by step so a failure before DATA is told from one after it."""
+    """smtplib, driven command by command, so a failure before the payload is told from one after it.
+
+    One connection carries every message of a batch. It opens on the first send, not
+    in `open()`, so a batch whose messages are all suppressed never dials the server.
+    """
 
     def __init__(self, settings: SMTPSettings) -> None:
         self.settings = settings
@@ -131,21 +119,20 @@ class SMTPBackend(_Managed):
                 conn.close()
 
     def send(self, message: EmailMessage) -> str:
-        sender = parseaddr(str(message["From"]))[1]
-        recipients = [a for _, a in getaddresses([str(v) for v in message.get_all("To", [])]) if a]
-        reused = self._conn is not None
-        try:
-            self._envelope(sender, recipients)
-        except (smtplib.SMTPServerDisconnected, ConnectionError):
-            self._drop()
-            if not reused:
-                raise TemporaryFailure("the server closed the connection before DATA") from None
-            try:  # an idle connection timed out: once more, on a fresh one
+        sender, recipients, payload = _envelope_of(message)
+        while True:
+            reused = self._conn is not None
+            try:
                 self._envelope(sender, recipients)
-            except (smtplib.SMTPServerDisconnected, ConnectionError) as exc:
+                break
+            except _Closed as exc:
                 self._drop()
-                raise TemporaryFailure(f"the server closed the connection before DATA: {exc}") from None
-        return self._data(message)
+                # A reused connection may have been closed by the server while idle:
+                # nothing was accepted, so one more try on a fresh connection is safe.
+                if not reused:
+                    raise TemporaryFailure(f"connection lost before the message was sent: {exc}",
+                                           exc.code) from None
+        return self._data(payload)
 
     def _connection(self) -> smtplib.SMTP:
         if self._conn is not None:
@@ -157,78 +144,98 @@ class SMTPBackend(_Managed):
                                                       context=ssl.create_default_context())
             else:
                 conn = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
-            conn.ehlo()
+        except (smtplib.SMTPException, OSError) as exc:
+            raise TemporaryFailure(f"cannot connect to {s.host}:{s.port}: {exc}",
+                                   getattr(exc, "smtp_code", None)) from None
+        try:
+            self._greet(conn)
+        except BaseException:
+            conn.close()
+            raise
+        self._conn = conn
+        return conn
+
+    def _greet(self, conn: smtplib.SMTP) -> None:
+        s = self.settings
+        try:
+            conn.ehlo_or_helo_if_needed()
             if s.starttls:
-                if not conn.has_extn("starttls"):
-                    conn.close()
-                    raise TemporaryFailure(f"{s.host} does not offer STARTTLS; refusing to send in clear")
+                if not conn.has_extn("starttls"):  # never fall back to sending in clear
+                    raise TemporaryFailure(f"{s.host}:{s.port} does not offer STARTTLS, "
+                                           "which SMTP_URL requires; nothing was sent")
                 conn.starttls(context=ssl.create_default_context())
                 conn.ehlo()
             if s.username:
                 conn.login(s.username, s.password or "")
         except smtplib.SMTPAuthenticationError as exc:
-            raise TemporaryFailure(f"SMTP authentication failed: {exc.smtp_code} {_text(exc.smtp_error)}",
-                                   exc.smtp_code) from None
+            text = f"SMTP authentication as {s.username!r} failed: {exc.smtp_code} {_text(exc.smtp_error)}"
+            # Temporary even for 535: the credentials are ours, not the recipient's; once the
+            # operator fixes SMTP_URL the queued mail should go, not be failed for good.
+            raise TemporaryFailure(text, exc.smtp_code) from None
+        except smtplib.SMTPNotSupportedError as exc:
+            raise TemporaryFailure(f"{s.host}:{s.port}: {exc} (does it offer AUTH only over TLS?)") from None
         except (smtplib.SMTPException, OSError) as exc:
-            raise TemporaryFailure(f"cannot connect to {s.host}:{s.port}: {exc}") from None
-        self._conn = conn
-        return conn
+            raise TemporaryFailure(f"{s.host}:{s.port} refused the session: {exc}",
+                                   getattr(exc, "smtp_code", None)) from None
 
     def _envelope(self, sender: str, recipients: list[str]) -> None:
+        """MAIL, RCPT and DATA up to the server's 354: nothing can be delivered yet."""
         conn = self._connection()
         try:
-            code, reply = conn.mail(sender)
-            if code != 250:
-                self._refused(code, reply, "MAIL FROM")
+            self._expect(conn.mail(sender), (250,), "MAIL FROM")
             for address in recipients:
-                code, reply = conn.rcpt(address)
-                if code not in (250, 251):
-                    self._refused(code, reply, f"RCPT TO {address}")
-            conn.putcmd("data")
-            code, reply = conn.getreply()
-            if code != 354:
-                self._refused(code, reply, "DATA")
-        except (socket.timeout, TimeoutError) as exc:
-            self._drop()
-            raise TemporaryFailure(f"the server did not answer before DATA: {exc}") from None
+                self._expect(conn.rcpt(address), (250, 251), f"RCPT TO <{address}>")
+            self._expect(conn.docmd("DATA"), (354,), "DATA")
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:  # smtplib turns timeouts into these
+            raise _Closed(str(exc)) from None
 
-    def _data(self, message: EmailMessage) -> str:
+    def _expect(self, reply: tuple[int, bytes], accepted: tuple[int, ...], stage: str) -> None:
+        code, text = reply
+        if code in accepted:
+            return
+        if code == 421:  # the server is closing the channel (often an idle timeout)
+            raise _Closed(f"{stage}: 421 {_text(text)}", code)
+        self._refused(code, text, stage)
+
+    def _data(self, payload: bytes) -> str:
         conn = self._connection()
-        payload = message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
-        payload = _LEADING_DOT.sub(b"..", payload)
-        if not payload.endswith(b"\r\n"):
-            payload += b"\r\n"
         try:
-            conn.send(payload + b".\r\n")
+            conn.send(payload)
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
-            self._drop()  # the final dot did not go out whole: the server cannot have accepted it
+            # sendall failed, so the final "." never left this machine: the server cannot
+            # have accepted a message it never saw end (RFC 5321), and a retry is safe.
+            self._drop()
             raise TemporaryFailure(f"connection lost while sending the message: {exc}") from None
         try:
             code, reply = conn.getreply()
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
             self._drop()
-            raise AmbiguousFailure(f"no reply after the message was sent: {exc}") from None
-        if code != 250:
-            self._refused(code, reply, "end of DATA")
-        return f"{code} {_text(reply)}"
-
-    def _refused(self, code: int, reply: bytes, stage: str) -> None:
-        text = f"{stage}: {code} {_text(reply)}"
-        self._reset()
-        if 400 <= code < 500:
-            raise TemporaryFailure(text, code)
-        if code == -1 or code < 400:
+            raise AmbiguousFailure(f"the message was sent but the server's reply never came: {exc}") from None
+        if 200 <= code < 300:  # 250 is the rule; any 2xx still means the server took it
+            return f"{code} {_text(reply)}"[:PROVIDER_ID_MAX]
+        if code < 400 or code >= 600:
             self._drop()
-            raise TemporaryFailure(text, code)
-        raise PermanentFailure(text, code)
+            raise AmbiguousFailure(f"the server answered the message with {code} {_text(reply)}", code)
+        self._refused(code, reply, "end of DATA")
+
+    def _refused(self, code: int, reply: bytes, stage: str) -> NoReturn:
+        """A clear 4xx/5xx refusal; anything else means the session is confused, so drop it."""
+        text = f"{stage}: {code} {_text(reply)}"
+        if not 400 <= code < 600:
+            self._drop()
+            raise TemporaryFailure(f"unexpected reply, {text}", code if code > 0 else None)
+        self._reset()
+        raise (TemporaryFailure if code < 500 else PermanentFailure)(text, code)
 
     def _reset(self) -> None:
-        # After a refusal the connection can carry the next message once RSET clears the envelope.
+        # After a clean refusal the session is sound: RSET clears the envelope so the
+        # rest of the batch keeps the connection. Anything but 250 and we start over.
         try:
-            if self._conn is not None:
-                self._conn.rset()
+            if self._conn is not None and self._conn.rset()[0] == 250:
+                return
         except (smtplib.SMTPException, OSError):
-            self._drop()
+            pass
+        self._drop()
 
     def _drop(self) -> None:
         conn, self._conn = self._conn, None
@@ -236,15 +243,42 @@ class SMTPBackend(_Managed):
             conn.close()
 
 
+def _envelope_of(message: EmailMessage) -> tuple[str, list[str], bytes]:
+    """Sender, recipients and the dot-stuffed payload, as smtplib.send_message would take them."""
+    sender = parseaddr(str(message["Sender"] or message["From"] or ""))[1]
+    recipients = [address for _, address in getaddresses(
+        [str(v) for name in ("To", "Cc", "Bcc") for v in message.get_all(name, [])]) if address]
+    if not sender or not recipients:
+        raise PermanentFailure("the message has no sender or no recipient address")
+    if not all(address.isascii() for address in (sender, *recipients)):
+        # Would need SMTPUTF8, which we do not negotiate: no retry can fix it.
+        raise PermanentFailure(f"non-ASCII address among {sender}, {', '.join(recipients)}")
+    if message["Bcc"] is not None:  # Bcc names the envelope, never the headers
+        message = _copy_without(message, "Bcc")
+    payload = _LEADING_DOT.sub(b"..", _wire_bytes(message))
+    return sender, recipients, payload + b".\r\n"
+
+
+def _wire_bytes(message: EmailMessage) -> bytes:
+    data = message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
+    return data if data.endswith(b"\r\n") else data + b"\r\n"
+
+
+def _copy_without(message: EmailMessage, header: str) -> EmailMessage:
+    clone = copy.copy(message)  # shallow is enough: deleting a header rebinds the header list
+    del clone[header]
+    return clone
+
+
 def _text(reply: bytes | str) -> str:
     text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
     return " ".join(text.split())
 
 
-BACKENDS = {"smtp": SMTPBackend, "outbox": OutboxBackend}
+BACKENDS: dict[str, type[SMTPBackend] | type[OutboxBackend]] = {"smtp": SMTPBackend, "outbox": OutboxBackend}
 
 
-def backend_from_settings(settings) -> MailBackend:  # type: ignore[no-untyped-def]
+def backend_from_settings(settings: Settings) -> MailBackend:
     """SMTP when SMTP_URL is set, else the outbox folder under the instance."""
     if settings.smtp_url:
         return SMTPBackend.from_url(settings.smtp_url)

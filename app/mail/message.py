@@ -11,7 +11,8 @@ from email.utils import format_datetime
 
 # CRLF line ends, as on the wire; a long header (an unsubscribe URL) is folded only
 # past 998 characters, the RFC 5322 hard limit, not at 78, so links stay whole.
-_POLICY = SMTP.clone(max_line_length=998)
+# 7bit: non-ASCII bodies go quoted-printable or base64, as we never negotiate 8BITMIME.
+_POLICY = SMTP.clone(max_line_length=998, cte_type="7bit")
 
 # RFC 5322 field names: printable ASCII except the colon.
 _FIELD_NAME = re.compile(r"[!-9;-~]+")

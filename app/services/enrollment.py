@@ -1,34 +1,111 @@
 """Enroll contacts and store what the core decided, effects included, in one transaction.
 
-The caller owns the transaction: the enrollment's new state, its trace, the
-message rows of its sends and its contact updates commit together or not at
-all. Message rows carry the core's unique key (enrollment:node:visit), so a
-step that is somehow applied twice still makes one email. Delivery jobs are
-enqueued by the caller after the commit, with the ids this returns.
+Decisions are collected in a `Batch` and written with a few set-based
+statements: the enrollments' new state (guarded by their step counter, so two
+jobs that raced for one enrollment cannot both write), their trace, the
+message rows of their sends, and contact updates. The caller commits; the
+message ids it gets back are for delivery jobs enqueued after the commit.
+Message rows carry the core's unique key (enrollment:node:visit): even a
+decision applied twice cannot make a second email.
 """
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.models import Contact, Enrollment, EnrollmentStep, JourneyVersion, Message, Template, TemplateVersion
 from app.services.versions import runnable
 from journeys.effects import CallWebhook, RecordGoal, SendEmail, UpdateContact
-from journeys.interpreter import Decision, PastEnrollment, admission, start
-from journeys.state import ContactFacts, EnrollmentState, Event, Policy
+from journeys.interpreter import Decision, PastEnrollment, TraceStep, admission, start
+from journeys.state import ContactFacts, Event, Policy
 from journeys.timing import isoformat
 
 log = logging.getLogger(__name__)
 
 
+class ConcurrentUpdate(Exception):
+    """Another job moved one of these enrollments first: this batch must roll back."""
+
+
 @dataclass
 class Applied:
-    """What a stored decision left for after the commit."""
+    """What stored decisions left for after the commit."""
     messages: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Batch:
+    """Decisions waiting to be written together."""
+    now: datetime
+    enrollments: list[dict[str, Any]] = field(default_factory=list)
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    contacts: dict[int, dict[str, Any]] = field(default_factory=dict)
+    _templates: dict[str, int | None] = field(default_factory=dict)
+
+    def add(self, db: Session, ident: int, step: int, decision: Decision, contact_id: int,
+            facts: ContactFacts) -> None:
+        """`facts` as the core left them: an update_contact node changed them in the walk."""
+        state = decision.state
+        finished = state.is_finished
+        self.enrollments.append({
+            "b_id": ident, "b_step": step, "status": state.status, "node": state.node,
+            "wake_at": state.wake_at, "waiting_for": state.waiting_for, "state": state.as_dict(),
+            "holdout": state.holdout, "step": step + 1, "updated_at": self.now, "claimed_until": None,
+            "exited_at": self.now if finished else None,
+            "exit_reason": (state.exit_reason or state.status) if finished else None})
+        self.steps += [_step_row(ident, s) for s in decision.trace]
+        for effect in decision.effects:
+            if isinstance(effect, SendEmail):
+                self.messages.append(self._message(db, ident, contact_id, facts.email, effect))
+            elif isinstance(effect, UpdateContact):
+                self.contacts[contact_id] = {"b_id": contact_id, "attributes": dict(facts.attributes),
+                                             "tags": sorted(facts.tags), "updated_at": self.now}
+            elif isinstance(effect, CallWebhook):
+                log.warning("enrollment %s: webhook node %s is not called: outgoing webhooks are not "
+                            "delivered in this release", ident, effect.node)
+            elif isinstance(effect, RecordGoal):
+                pass  # the trace's goal_reached step is the record; analytics read it
+
+    def write(self, db: Session) -> Applied:
+        applied = Applied()
+        if self.enrollments:
+            table = Enrollment.__table__
+            moved = db.connection().execute(
+                update(table).where(table.c.id == bindparam("b_id"), table.c.step == bindparam("b_step")),
+                self.enrollments).rowcount
+            if moved != len(self.enrollments):
+                raise ConcurrentUpdate(f"{len(self.enrollments) - moved} enrollment(s) were moved by another job")
+        if self.steps:
+            db.connection().execute(insert(EnrollmentStep.__table__), self.steps)
+        if self.contacts:
+            table = Contact.__table__
+            db.connection().execute(update(table).where(table.c.id == bindparam("b_id")),
+                                    list(self.contacts.values()))
+        queued = [m for m in self.messages if m["status"] == "queued"]
+        if self.messages:
+            ids = db.scalars(insert(Message).returning(Message.id, sort_by_parameter_order=True),
+                             self.messages).all()
+            applied.messages = [i for i, m in zip(ids, self.messages) if m["status"] == "queued"]
+            assert len(applied.messages) == len(queued)
+        return applied
+
+    def _message(self, db: Session, ident: int, contact_id: int, email: str, effect: SendEmail) -> dict[str, Any]:
+        if effect.template not in self._templates:
+            self._templates[effect.template] = db.scalar(
+                select(TemplateVersion.id).join(Template, Template.id == TemplateVersion.template_id)
+                .where(Template.slug == effect.template).order_by(TemplateVersion.number.desc()).limit(1))
+        version_id = self._templates[effect.template]
+        return {"key": effect.key, "contact_id": contact_id, "enrollment_id": ident, "node": effect.node,
+                "template_version_id": version_id, "variant": effect.variant, "category": effect.category,
+                "status": "queued" if version_id else "failed", "attempts": 0, "to_email": email,
+                "subject": "", "created_at": self.now, "updated_at": self.now,
+                "last_error": None if version_id else f"template {effect.template!r} does not exist"}
 
 
 def history(db: Session, journey_id: int, contact_id: int) -> list[PastEnrollment]:
@@ -37,83 +114,33 @@ def history(db: Session, journey_id: int, contact_id: int) -> list[PastEnrollmen
     return [PastEnrollment(entered, status in ("completed", "exited")) for entered, status in rows]
 
 
-def enroll(db: Session, version: JourneyVersion, contact: Contact, facts: ContactFacts, event: Event,
-           now: datetime, *, event_id: int | None = None, policy: Policy = Policy()) -> tuple[str | None, Applied]:
-    """Enroll when the journey admits the contact: (refusal reason or None, applied)."""
+def enroll(db: Session, batch: Batch, version: JourneyVersion, contact: Contact, facts: ContactFacts,
+           event: Event, *, event_id: int | None = None, policy: Policy = Policy()) -> str | None:
+    """Enroll when the journey admits the contact; returns the refusal reason, or None."""
     journey = runnable(version)
+    now = batch.now
     reason = admission(journey, facts, event, now, history(db, version.journey_id, contact.id))
     if reason is not None:
-        return reason, Applied()
+        return reason
     row = Enrollment(journey_id=version.journey_id, version_id=version.id, contact_id=contact.id,
                      trigger_event_id=event_id, status="active", node=journey.trigger, state={},
                      step=0, entered_at=now, updated_at=now)
     db.add(row)
     db.flush()  # the id names the enrollment in every effect key
-    decision = start(journey, facts, event, now, key=str(row.id), policy=policy)
-    return None, store(db, row, decision, contact, now)
+    batch.add(db, row.id, 0, start(journey, facts, event, now, key=str(row.id), policy=policy), contact.id, facts)
+    return None
 
 
-def store(db: Session, row: Enrollment, decision: Decision, contact: Contact, now: datetime) -> Applied:
-    state: EnrollmentState = decision.state
-    row.status, row.node = state.status, state.node
-    row.wake_at, row.waiting_for = state.wake_at, state.waiting_for
-    row.state, row.holdout = state.as_dict(), state.holdout
-    row.step += 1
-    row.updated_at, row.claimed_until = now, None
-    if state.is_finished and row.exited_at is None:
-        row.exited_at, row.exit_reason = now, state.exit_reason or ("completed" if state.status == "completed" else None)
-    db.add_all([EnrollmentStep(enrollment_id=row.id, at=step.at, node=step.node, outcome=step.outcome,
-                               reason=step.reason, detail=_detail(step)) for step in decision.trace])
-    applied = Applied()
-    for effect in decision.effects:
-        if isinstance(effect, SendEmail):
-            message = _message(db, row, contact, effect, now)
-            if message is not None:
-                applied.messages.append(message)
-        elif isinstance(effect, UpdateContact):
-            _update_contact(contact, effect, now)
-        elif isinstance(effect, CallWebhook):
-            log.warning("enrollment %s: webhook node %s is not delivered yet (no outgoing webhooks "
-                        "in this release)", row.id, effect.node)
-        elif isinstance(effect, RecordGoal):
-            pass  # the trace's goal_reached step is the record; analytics read it
-    return applied
-
-
-def _detail(step) -> dict | None:  # type: ignore[no-untyped-def]
-    detail = {}
+def _step_row(ident: int, step: TraceStep) -> dict[str, Any]:
+    detail: dict[str, Any] = {}
     if step.port is not None:
         detail["port"] = step.port
     if step.until is not None:
         detail["until"] = isoformat(step.until)
     if step.details:
         detail.update({k: v for k, v in step.details.items() if isinstance(v, (str, int, float, bool))})
-    return detail or None
-
-
-def _message(db: Session, row: Enrollment, contact: Contact, effect: SendEmail, now: datetime) -> int | None:
-    if db.scalar(select(Message.id).where(Message.key == effect.key)) is not None:
-        return None  # this step was stored before: the email exists already
-    version_id = db.scalar(
-        select(TemplateVersion.id).join(Template, Template.id == TemplateVersion.template_id)
-        .where(Template.slug == effect.template).order_by(TemplateVersion.number.desc()).limit(1))
-    message = Message(key=effect.key, contact_id=contact.id, enrollment_id=row.id, node=effect.node,
-                      template_version_id=version_id, variant=effect.variant, category=effect.category,
-                      status="queued", attempts=0, to_email=contact.email, created_at=now, updated_at=now)
-    if version_id is None:
-        message.status, message.last_error = "failed", f"template {effect.template!r} does not exist"
-    db.add(message)
-    db.flush()
-    return message.id if message.status == "queued" else None
-
-
-def _update_contact(contact: Contact, effect: UpdateContact, now: datetime) -> None:
-    if effect.set:
-        contact.attributes = {**(contact.attributes or {}), **effect.set}
-    tags = set(contact.tags or ())
-    if effect.add_tags or effect.remove_tags:
-        contact.tags = sorted((tags | set(effect.add_tags)) - set(effect.remove_tags))
-    contact.updated_at = now
+    return {"enrollment_id": ident, "at": step.at, "node": step.node, "outcome": step.outcome,
+            "reason": step.reason, "detail": detail or None}
 
 
 def waiting_count(db: Session, journey_id: int) -> int:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import ValidationFailed
 from app.models import Contact, Enrollment, Event, Journey, JourneyStatus, JourneyVersion, SubscriptionStatus
-from app.services.enrollment import Applied, enroll, store
+from app.services.enrollment import Applied, Batch, enroll
 from app.services.facts import facts_for
 from app.services.versions import latest_versions, runnable
 from journeys.addresses import parse_address
@@ -152,29 +152,34 @@ def process_one(db: Session, event: Event, now: datetime) -> Applied:
     if event.name in ORDER_EVENTS:
         _count_order(contact, event)
     stimulus = CoreEvent(event.name, event.occurred_at, dict(event.properties or {}))
-    applied = Applied()
     facts = facts_for(db, contact, now)
+    batch = Batch(now)
+    # populate_existing: earlier events of this job may have moved these rows with set-based writes.
     waiting = db.scalars(select(Enrollment).join(Journey, Journey.id == Enrollment.journey_id).where(
         Enrollment.contact_id == contact.id, Enrollment.status == "waiting",
-        Journey.status == JourneyStatus.active).order_by(Enrollment.id))
-    for row in list(waiting):
+        Journey.status == JourneyStatus.active).order_by(Enrollment.id)
+        .execution_options(populate_existing=True)).all()
+    for row in waiting:
         version = db.get(JourneyVersion, row.version_id)
         decision = advance(runnable(version), EnrollmentState.from_dict(row.state), facts, stimulus, now)
         if decision.changed:
-            applied.messages += store(db, row, decision, contact, now).messages
+            batch.add(db, row.id, row.step, decision, contact.id, facts)
+    applied = batch.write(db)  # first: an enrollment this event ends may admit a new one
+    entries = Batch(now)
     for version in latest_versions(db):
-        _, made = enroll(db, version, contact, facts, stimulus, now, event_id=event.id)
-        applied.messages += made.messages
+        enroll(db, entries, version, contact, facts, stimulus, event_id=event.id)
+    applied.messages += entries.write(db).messages
     return applied
 
 
 def upsert_contact(db: Session, data: dict[str, Any], now: datetime) -> Contact:
     email, external_id = data.get("email"), data.get("external_id")
     contact = None
+    fresh = {"populate_existing": True}  # a batch may have written this contact with set-based SQL
     if external_id:
-        contact = db.scalar(select(Contact).where(Contact.external_id == external_id))
+        contact = db.scalar(select(Contact).where(Contact.external_id == external_id).execution_options(**fresh))
     if contact is None and email:
-        contact = db.scalar(select(Contact).where(Contact.email == email))
+        contact = db.scalar(select(Contact).where(Contact.email == email).execution_options(**fresh))
     if contact is None:
         if not email:
             raise AddressError(f"no contact with external_id {external_id!r} and no email to create one")

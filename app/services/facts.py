@@ -1,6 +1,7 @@
 """What the core may know about a contact, loaded from the database."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -20,7 +21,12 @@ SEND_HISTORY_ROWS = 100
 COUNTED = ("queued", "sending", "sent", "ambiguous")
 
 
-def metrics_of(contact: Contact) -> dict[str, Any]:
+#: The contact columns facts are made of: a batch reads just these, no ORM objects.
+COLUMNS = (Contact.id, Contact.email, Contact.timezone, Contact.locale, Contact.tags, Contact.attributes,
+           Contact.subscription_status, Contact.orders_count, Contact.total_spent, Contact.last_order_at)
+
+
+def metrics_of(contact: Any) -> dict[str, Any]:
     total = contact.total_spent
     return {"orders_count": contact.orders_count or 0,
             "total_spent": float(total) if isinstance(total, Decimal) else float(total or 0),
@@ -32,13 +38,27 @@ def is_suppressed(db: Session, email: str) -> bool:
 
 
 def facts_for(db: Session, contact: Contact, now: datetime) -> ContactFacts:
-    sends = tuple(db.scalars(
-        select(Message.created_at)
-        .where(Message.contact_id == contact.id, Message.category == "marketing",
-               Message.status.in_(COUNTED), Message.created_at >= now - SEND_HISTORY)
-        .order_by(Message.created_at.desc()).limit(SEND_HISTORY_ROWS)))
-    return ContactFacts(
-        key=str(contact.id), email=contact.email, timezone=contact.timezone, locale=contact.locale,
-        tags=frozenset(contact.tags or ()), attributes=dict(contact.attributes or {}),
-        metrics=metrics_of(contact), consent={"marketing": contact.subscription_status.value},
-        suppressed=is_suppressed(db, contact.email), marketing_sends=sends)
+    return facts_for_many(db, [contact], now)[contact.id]
+
+
+def facts_for_many(db: Session, contacts: Sequence[Any], now: datetime) -> dict[int, ContactFacts]:
+    """Facts for a batch of contacts (Contact objects or rows of COLUMNS), two queries in all."""
+    if not contacts:
+        return {}
+    ids = [c.id for c in contacts]
+    digests = {email_digest(c.email): c.id for c in contacts}
+    suppressed = {digests[h] for h in db.scalars(
+        select(Suppression.email_hash).where(Suppression.email_hash.in_(list(digests))))}
+    sends: dict[int, list[datetime]] = {}
+    for contact_id, created in db.execute(
+            select(Message.contact_id, Message.created_at)
+            .where(Message.contact_id.in_(ids), Message.category == "marketing",
+                   Message.status.in_(COUNTED), Message.created_at >= now - SEND_HISTORY)
+            .order_by(Message.created_at.desc())):
+        if len(sends.setdefault(contact_id, [])) < SEND_HISTORY_ROWS:
+            sends[contact_id].append(created)
+    return {c.id: ContactFacts(
+        key=str(c.id), email=c.email, timezone=c.timezone, locale=c.locale,
+        tags=frozenset(c.tags or ()), attributes=dict(c.attributes or {}), metrics=metrics_of(c),
+        consent={"marketing": c.subscription_status.value}, suppressed=c.id in suppressed,
+        marketing_sends=tuple(sends.get(c.id, ()))) for c in contacts}

@@ -259,3 +259,25 @@ def test_traces_of_long_finished_enrollments_are_pruned_and_recent_ones_kept(eng
         left = {db.session.get(Enrollment, s.enrollment_id).contact_id for s in db.session.scalars(select(EnrollmentStep))}
         assert len(left) == 1 and retention.prune_traces(db.session, T0 + timedelta(days=181), days=0) == 0
     assert count(engine_app, Enrollment) == 2  # the enrollments themselves stay: counts stay right
+
+
+def test_update_contact_and_conditions_change_the_contact_and_the_path(engine_app, smtp):
+    graph = {"schema": 1, "settings": {"exit_events": []}, "nodes": [
+        {"id": "start", "type": "trigger", "config": {"event": "order_placed"}},
+        {"id": "tag", "type": "update_contact", "config": {"set": {"vip": True}, "add_tags": ["buyer"]}},
+        {"id": "big", "type": "condition", "config": {"rule": {"field": "event.total", "op": "gte", "value": 100}}},
+        {"id": "thanks", "type": "send", "config": {"template": "thanks", "category": "transactional"}},
+        {"id": "end", "type": "exit"}],
+        "edges": [{"from": "start", "to": "tag"}, {"from": "tag", "to": "big"},
+                  {"from": "big", "to": "thanks", "port": "yes"}, {"from": "big", "to": "end", "port": "no"},
+                  {"from": "thanks", "to": "end"}]}
+    setup(engine_app, graph, ("thanks", "Thanks"))
+    post(engine_app, event("order_placed", "big@example.com", total=150))
+    post(engine_app, event("order_placed", "small@example.com", total=20))
+    work(engine_app)
+    assert len(smtp.box.to("big@example.com")) == 1 and smtp.box.to("small@example.com") == []
+    with engine_app.app_context():
+        contacts = {c.email: c for c in db.session.scalars(select(Contact))}
+        assert contacts["small@example.com"].attributes["vip"] is True
+        assert contacts["small@example.com"].tags == ["buyer"]
+        assert contacts["big@example.com"].orders_count == 1 and float(contacts["big@example.com"].total_spent) == 150
