@@ -27,6 +27,7 @@ class Received:
     sender: str
     recipients: list[str]
     message: EmailMessage
+    raw: bytes = b""
 
 
 @dataclass
@@ -37,6 +38,7 @@ class Mailbox:
     refuse_rcpt: str | None = None  # e.g. "550 5.1.1 no such user"
     refuse_data: str | None = None
     delay: float = 0.0  # seconds before each DATA reply: a slow server, to kill a worker mid-batch
+    parse: bool = True  # False: keep the raw bytes only (a benchmark's server must not be the bottleneck)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def to(self, address: str) -> list[EmailMessage]:
@@ -69,9 +71,10 @@ class _Handler:
             return self.box.refuse_data
         if self.box.delay:
             await asyncio.sleep(self.box.delay)
-        parsed = message_from_bytes(envelope.content, policy=policy.default)
+        parsed = message_from_bytes(envelope.content, policy=policy.default) if self.box.parse else EmailMessage()
         with self.box.lock:
-            self.box.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), parsed))  # type: ignore[arg-type]
+            self.box.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), parsed,  # type: ignore[arg-type]
+                                              envelope.original_content or envelope.content))
         return "250 2.0.0 queued as test"
 
 

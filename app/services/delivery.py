@@ -1,7 +1,7 @@
 """Deliver queued messages: lease, check consent again, render, send, record.
 
 The lease (`sending`) is committed before any SMTP, and each outcome is
-committed as soon as it is known, so a crash leaves at most the message in
+committed before the next message is sent, so a crash leaves at most the message in
 flight unsure (`ambiguous`, settled by the reconciler). Consent and
 suppression are checked here, at send time, not only when the journey step
 ran: a contact who unsubscribed while the message waited gets nothing.
@@ -11,10 +11,12 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable
-from typing import Protocol
+from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parseaddr
+from typing import Any, Protocol
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.config import Settings
@@ -22,8 +24,9 @@ from app.mail import AmbiguousFailure, MailBackend, PermanentFailure, TemporaryF
 from app.models import Contact, Enrollment, Message, SubscriptionStatus, TemplateVersion
 from app.services import ledger
 from app.services.contact_links import preferences_url, unsubscribe_url
-from app.services.facts import facts_for
+from app.services.facts import COLUMNS, facts_for_many
 from journeys.errors import TemplateError
+from journeys.state import ContactFacts
 from journeys.personalisation import template_context
 from journeys.rendering import RenderedEmail, Renderer, TemplateSource
 
@@ -41,33 +44,66 @@ def deliver(db: Session, ids: list[int], now_fn: Callable[[], datetime], backend
     """Send the queued, due messages among `ids`; returns counts by outcome.
 
     Each message is leased just before it is sent, not the whole batch up
-    front: a worker killed mid-batch leaves only the one in flight unsure.
+    front: a worker killed mid-batch leaves only the one in flight unsure. The
+    outcome of one message and the lease of the next commit together, so a
+    message costs one commit. What a render needs (contacts, their consent and
+    suppression, templates, trigger events) is read once per batch, when the
+    job starts: consent is as fresh as the job, not as old as the journey step.
     """
     outcomes: Counter[str] = Counter()
+    batch = _Batch.load(db, ids, now_fn())
+    pending = list(ids)
     with backend:
-        for ident in ids:
-            leased = ledger.lease(db, [ident], now_fn())
-            if not leased:
-                continue  # sent, settled or held by another job already
-            outcome = _deliver_one(db, leased[0], now_fn, backend, settings, limiter)
-            db.commit()
-            outcomes[outcome] += 1
+        message = _lease_next(db, pending, now_fn)
+        while message is not None:
+            outcomes[_deliver_one(db, message, batch, now_fn, backend, settings, limiter)] += 1
+            message = _lease_next(db, pending, now_fn)  # commits this outcome with the next lease
     return outcomes
 
 
-def _deliver_one(db: Session, message: Message, now_fn: Callable[[], datetime], backend: MailBackend,
-                 settings: Settings, limiter: RateLimiter | None) -> str:
+def _lease_next(db: Session, pending: list[int], now_fn: Callable[[], datetime]) -> Message | None:
+    while pending:
+        leased = ledger.lease(db, [pending.pop(0)], now_fn())  # commits
+        if leased:
+            return leased[0]
+    db.commit()
+    return None  # the rest were sent, settled or held by another job already
+
+
+@dataclass
+class _Batch:
+    contacts: dict[int, Any]
+    facts: dict[int, ContactFacts]
+    events: dict[int, dict[str, Any]]
+    versions: dict[int, TemplateVersion]
+
+    @classmethod
+    def load(cls, db: Session, ids: list[int], now: datetime) -> _Batch:
+        rows = db.execute(select(Message.contact_id, Message.enrollment_id, Message.template_version_id)
+                          .where(Message.id.in_(ids))).all()
+        contacts = {c.id: c for c in db.execute(select(*COLUMNS).where(
+            Contact.id.in_({r.contact_id for r in rows}))).all()}
+        events = {ident: dict((state or {}).get("event") or {}) for ident, state in db.execute(
+            select(Enrollment.id, Enrollment.state).where(
+                Enrollment.id.in_({r.enrollment_id for r in rows if r.enrollment_id})))}
+        versions = {v.id: v for v in db.scalars(select(TemplateVersion).where(
+            TemplateVersion.id.in_({r.template_version_id for r in rows if r.template_version_id})))}
+        return cls(contacts, facts_for_many(db, list(contacts.values()), now), events, versions)
+
+
+def _deliver_one(db: Session, message: Message, batch: _Batch, now_fn: Callable[[], datetime],
+                 backend: MailBackend, settings: Settings, limiter: RateLimiter | None) -> str:
     now = now_fn()
-    contact = db.get(Contact, message.contact_id)
+    contact = batch.contacts.get(message.contact_id)
     if contact is None:
         ledger.mark_failed(db, message, now, "the contact no longer exists")
         return "failed"
-    refusal = _refusal(db, message, contact, now)
+    refusal = _refusal(message, contact, batch.facts[contact.id])
     if refusal:
         ledger.mark_suppressed(db, message, now, refusal)
         return "suppressed"
     try:
-        email = render(db, message, contact, settings, now)
+        email = render(message, batch, settings)
     except TemplateError as exc:
         ledger.mark_failed(db, message, now, f"template: {exc}")
         return "failed"
@@ -78,8 +114,9 @@ def _deliver_one(db: Session, message: Message, now_fn: Callable[[], datetime], 
                          list_unsubscribe=unsubscribe_url(settings, contact.id, message.key) if marketing else None,
                          one_click=marketing)
     message.subject = email.subject[:500]
-    if limiter is not None:
-        limiter.acquire(timeout=60)
+    if limiter is not None and not limiter.acquire(timeout=60):
+        ledger.retry_later(db, message, now_fn(), "no slot under the send rate limit within 60 s")
+        return "retrying"
     try:
         provider_id = backend.send(mime)
     except TemporaryFailure as exc:
@@ -97,8 +134,7 @@ def _deliver_one(db: Session, message: Message, now_fn: Callable[[], datetime], 
     return "sent"
 
 
-def _refusal(db: Session, message: Message, contact: Contact, now: datetime) -> str | None:
-    facts = facts_for(db, contact, now)
+def _refusal(message: Message, contact: Any, facts: ContactFacts) -> str | None:
     if facts.suppressed:
         return "suppressed"
     if message.category == "marketing" and contact.subscription_status != SubscriptionStatus.subscribed:
@@ -108,15 +144,14 @@ def _refusal(db: Session, message: Message, contact: Contact, now: datetime) -> 
     return None
 
 
-def render(db: Session, message: Message, contact: Contact, settings: Settings, now: datetime) -> RenderedEmail:
-    version = db.get(TemplateVersion, message.template_version_id) if message.template_version_id else None
+def render(message: Message, batch: _Batch, settings: Settings) -> RenderedEmail:
+    version = batch.versions.get(message.template_version_id or -1)
     if version is None:
         raise TemplateError("the template version of this message no longer exists")
-    enrollment = db.get(Enrollment, message.enrollment_id) if message.enrollment_id else None
-    event = dict((enrollment.state or {}).get("event") or {}) if enrollment else {}
-    context = template_context(facts_for(db, contact, now), event,
-                               unsubscribe_url=unsubscribe_url(settings, contact.id, message.key),
-                               preferences_url=preferences_url(settings, contact.id))
+    contact_id = message.contact_id
+    context = template_context(batch.facts[contact_id], batch.events.get(message.enrollment_id or -1, {}),
+                               unsubscribe_url=unsubscribe_url(settings, contact_id, message.key),
+                               preferences_url=preferences_url(settings, contact_id))
     source = TemplateSource(version.subject, version.mjml, version.preheader or "")
     # Not the id alone: SQLite may hand a deleted row's id to a new one.
     key = f"template-version-{version.id}-{version.template_id}-{version.number}-{version.created_at.isoformat()}"
