@@ -30,12 +30,14 @@ EVENTS_KICKED = "journeys:events:kicked"
 RETRY = Retry(max=3)
 
 
-def _enqueue(queue: str, func: Any, *args: Any) -> None:
+def _enqueue(queue: str, func: Any, *args: Any) -> bool:
     try:
         queues.enqueue(queue, func, *args, retry=RETRY)
     except redis.RedisError as exc:
         # The database holds the work; the scheduler's reconciler enqueues it again.
         log.warning("could not enqueue %s (%s); the scheduler will retry", func.__name__, exc)
+        return False
+    return True
 
 
 def enqueue_deliveries(ids: list[int]) -> None:
@@ -46,12 +48,17 @@ def enqueue_deliveries(ids: list[int]) -> None:
 def kick_events() -> None:
     """Make sure an event-processing job is on its way (at most one queued at a time)."""
     try:
-        if not get_redis().set(EVENTS_KICKED, "1", nx=True, ex=5):
+        conn = get_redis()
+        if not conn.set(EVENTS_KICKED, "1", nx=True, ex=5):
             return
     except redis.RedisError as exc:
         log.warning("could not enqueue event processing (%s); the scheduler will retry", exc)
         return
-    _enqueue(queues.ENGINE, process_events)
+    if not _enqueue(queues.ENGINE, process_events):
+        try:
+            conn.delete(EVENTS_KICKED)  # no job is on its way: the next tick must try again
+        except redis.RedisError:
+            pass
 
 
 def process_events() -> dict[str, int]:

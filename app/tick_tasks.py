@@ -49,7 +49,10 @@ def sweep_timers() -> None:
             claim = timers.claim_due(db.session, clock.now())
             if claim is None:
                 return
-            jobs._enqueue(queues.ENGINE, jobs.advance_enrollments, claim.ids)
+            if not jobs._enqueue(queues.ENGINE, jobs.advance_enrollments, claim.ids):
+                timers.release(db.session, claim.ids)  # no job holds them: the next tick claims again
+                db.session.commit()
+                return
 
 
 @tick_task

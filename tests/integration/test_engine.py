@@ -281,3 +281,33 @@ def test_update_contact_and_conditions_change_the_contact_and_the_path(engine_ap
         assert contacts["small@example.com"].attributes["vip"] is True
         assert contacts["small@example.com"].tags == ["buyer"]
         assert contacts["big@example.com"].orders_count == 1 and float(contacts["big@example.com"].total_spent) == 150
+
+
+@pytest.mark.slow
+def test_redis_down_for_a_while_loses_no_event_timer_or_message(app, settings, smtp, tmp_path):
+    """Its own Redis, stopped and started again: the web path stores events, the rest waits for it."""
+    from app import embedded_redis
+
+    folder = tmp_path / "redis"
+    redis_proc = embedded_redis.start(folder)
+    application = create_app(settings.with_overrides(smtp_url=smtp.url, mail_rate_per_second=0,
+                                                     redis_url=f"unix://{folder / 'redis.sock'}"))
+    try:
+        setup(application, chain("signed_up", wait("pause", "PT1H"), send("tips", "tips")), ("tips", "Tips"))
+        post(application, event("signed_up", "before@example.com"))
+        work(application)
+        redis_proc.terminate()
+        redis_proc.wait(10)
+        for i in range(5):  # the API keeps accepting: events are stored before anything touches Redis
+            post(application, event("signed_up", f"during{i}@example.com", key=f"k{i}"))
+        assert application.test_client().get("/login").status_code == 200  # the web UI stays up
+        assert count(application, Event, Event.processed_at.is_(None)) == 5
+        redis_proc = embedded_redis.start(folder)  # back, empty: no job survived
+        run_until_quiet(application, T0 + timedelta(hours=2))  # the first wakes; the others enter
+        assert count(application, Event, Event.processed_at.is_(None)) == 0 and smtp.box.count() == 1
+        run_until_quiet(application, T0 + timedelta(hours=3, seconds=1))
+        assert smtp.box.count() == 6 and len({r.recipients[0] for r in smtp.box.received}) == 6
+    finally:
+        redis_proc.terminate()
+        redis_proc.wait(10)
+        application.extensions["db_engine"].dispose()
