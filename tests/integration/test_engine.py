@@ -174,7 +174,7 @@ def test_a_permanent_refusal_fails_the_message_at_once_and_a_temporary_one_retri
 
 
 def test_redis_flushed_while_contacts_wait_loses_nothing(engine_app, smtp):
-    n = 300
+    n = 1000  # as many as the issue names: each wakes on time and gets exactly one email
     setup(engine_app, chain("signed_up", wait("pause", "PT1H"), send("tips", "tips")), ("tips", "Tips"))
     for i in range(n):
         post(engine_app, event("signed_up", f"c{i}@example.com"))
