@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, Protocol, Self
 
 from app.mail.errors import AmbiguousFailure, PermanentFailure, TemporaryFailure
+from app.mail.message import OutgoingMessage
 from app.mail.smtp_url import SMTPSettings, parse_smtp_url
 
 if TYPE_CHECKING:
@@ -32,9 +33,13 @@ _LEADING_DOT = re.compile(rb"(?m)^\.")
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._@-]+")
 
 
+#: What a backend sends: a message built by `build_message`, or any standard-library message.
+Mail = OutgoingMessage | EmailMessage
+
+
 class MailBackend(Protocol):
     def open(self) -> None: ...
-    def send(self, message: EmailMessage) -> str: ...
+    def send(self, message: Mail) -> str: ...
     def close(self) -> None: ...
     def __enter__(self) -> MailBackend: ...
     def __exit__(self, *exc: object) -> None: ...
@@ -66,9 +71,10 @@ class OutboxBackend(_Managed):
     def open(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
 
-    def send(self, message: EmailMessage) -> str:
+    def send(self, message: Mail) -> str:
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")  # sorts by time of writing
-        ident = _UNSAFE_NAME.sub("_", str(message["Message-ID"] or "no-id").strip("<> "))[:80]
+        message_id = message.message_id if isinstance(message, OutgoingMessage) else message["Message-ID"]
+        ident = _UNSAFE_NAME.sub("_", str(message_id or "no-id").strip("<> "))[:80]
         # The same message may be written twice (a transactional re-send): the suffix keeps both.
         name = f"{stamp}-{ident}-{secrets.token_hex(3)}.eml"
         temp = None
@@ -118,7 +124,7 @@ class SMTPBackend(_Managed):
             except (smtplib.SMTPException, OSError):
                 conn.close()
 
-    def send(self, message: EmailMessage) -> str:
+    def send(self, message: Mail) -> str:
         sender, recipients, payload = _envelope_of(message)
         while True:
             reused = self._conn is not None
@@ -182,9 +188,10 @@ class SMTPBackend(_Managed):
         """MAIL, RCPT and DATA up to the server's 354: nothing can be delivered yet."""
         conn = self._connection()
         try:
-            self._expect(conn.mail(sender), (250,), "MAIL FROM")
+            # docmd, not mail()/rcpt(): those parse each address again; ours are bare already.
+            self._expect(conn.docmd("MAIL", f"FROM:<{sender}>"), (250,), "MAIL FROM")
             for address in recipients:
-                self._expect(conn.rcpt(address), (250, 251), f"RCPT TO <{address}>")
+                self._expect(conn.docmd("RCPT", f"TO:<{address}>"), (250, 251), f"RCPT TO <{address}>")
             self._expect(conn.docmd("DATA"), (354,), "DATA")
         except (smtplib.SMTPServerDisconnected, OSError) as exc:  # smtplib turns timeouts into these
             raise _Closed(str(exc)) from None
@@ -243,23 +250,28 @@ class SMTPBackend(_Managed):
             conn.close()
 
 
-def _envelope_of(message: EmailMessage) -> tuple[str, list[str], bytes]:
+def _envelope_of(message: Mail) -> tuple[str, list[str], bytes]:
     """Sender, recipients and the dot-stuffed payload, as smtplib.send_message would take them."""
-    sender = parseaddr(str(message["Sender"] or message["From"] or ""))[1]
-    recipients = [address for _, address in getaddresses(
-        [str(v) for name in ("To", "Cc", "Bcc") for v in message.get_all(name, [])]) if address]
+    if isinstance(message, OutgoingMessage):
+        sender, recipients = message.sender, [r for r in message.recipients if r]
+    else:
+        sender = parseaddr(str(message["Sender"] or message["From"] or ""))[1]
+        recipients = [address for _, address in getaddresses(
+            [str(v) for name in ("To", "Cc", "Bcc") for v in message.get_all(name, [])]) if address]
     if not sender or not recipients:
         raise PermanentFailure("the message has no sender or no recipient address")
     if not all(address.isascii() for address in (sender, *recipients)):
         # Would need SMTPUTF8, which we do not negotiate: no retry can fix it.
         raise PermanentFailure(f"non-ASCII address among {sender}, {', '.join(recipients)}")
-    if message["Bcc"] is not None:  # Bcc names the envelope, never the headers
+    if isinstance(message, EmailMessage) and message["Bcc"] is not None:  # the envelope, never the headers
         message = _copy_without(message, "Bcc")
     payload = _LEADING_DOT.sub(b"..", _wire_bytes(message))
     return sender, recipients, payload + b".\r\n"
 
 
-def _wire_bytes(message: EmailMessage) -> bytes:
+def _wire_bytes(message: Mail) -> bytes:
+    if isinstance(message, OutgoingMessage):
+        return message.data
     data = message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
     return data if data.endswith(b"\r\n") else data + b"\r\n"
 

@@ -12,6 +12,7 @@ import logging
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime
 from email.utils import parseaddr
 from typing import Any, Protocol
@@ -23,6 +24,7 @@ from app.config import Settings
 from app.mail import AmbiguousFailure, MailBackend, PermanentFailure, TemporaryFailure, build_message
 from app.models import Contact, Enrollment, Message, SubscriptionStatus, TemplateVersion
 from app.services import ledger
+from app.services.ledger import Leased
 from app.services.contact_links import preferences_url, unsubscribe_url
 from app.services.facts import COLUMNS, facts_for_many
 from journeys.errors import TemplateError
@@ -61,7 +63,7 @@ def deliver(db: Session, ids: list[int], now_fn: Callable[[], datetime], backend
     return outcomes
 
 
-def _lease_next(db: Session, pending: list[int], now_fn: Callable[[], datetime]) -> Message | None:
+def _lease_next(db: Session, pending: list[int], now_fn: Callable[[], datetime]) -> Leased | None:
     while pending:
         leased = ledger.lease(db, [pending.pop(0)], now_fn())  # commits
         if leased:
@@ -91,7 +93,7 @@ class _Batch:
         return cls(contacts, facts_for_many(db, list(contacts.values()), now), events, versions)
 
 
-def _deliver_one(db: Session, message: Message, batch: _Batch, now_fn: Callable[[], datetime],
+def _deliver_one(db: Session, message: Leased, batch: _Batch, now_fn: Callable[[], datetime],
                  backend: MailBackend, settings: Settings, limiter: RateLimiter | None) -> str:
     now = now_fn()
     contact = batch.contacts.get(message.contact_id)
@@ -102,8 +104,9 @@ def _deliver_one(db: Session, message: Message, batch: _Batch, now_fn: Callable[
     if refusal:
         ledger.mark_suppressed(db, message, now, refusal)
         return "suppressed"
+    unsubscribe = unsubscribe_url(settings, contact.id, message.key)
     try:
-        email = render(message, batch, settings)
+        email = render(message, batch, settings, unsubscribe)
     except TemplateError as exc:
         ledger.mark_failed(db, message, now, f"template: {exc}")
         return "failed"
@@ -111,9 +114,8 @@ def _deliver_one(db: Session, message: Message, batch: _Batch, now_fn: Callable[
     mime = build_message(key=message.key, sender=settings.mail_from, to=contact.email,
                          subject=email.subject, html=email.html, text=email.text, now=now,
                          domain=_domain(settings.mail_from),
-                         list_unsubscribe=unsubscribe_url(settings, contact.id, message.key) if marketing else None,
+                         list_unsubscribe=unsubscribe if marketing else None,
                          one_click=marketing)
-    message.subject = email.subject[:500]
     if limiter is not None and not limiter.acquire(timeout=60):
         ledger.retry_later(db, message, now_fn(), "no slot under the send rate limit within 60 s")
         return "retrying"
@@ -130,11 +132,11 @@ def _deliver_one(db: Session, message: Message, batch: _Batch, now_fn: Callable[
             return "ambiguous"
         ledger.retry_later(db, message, now_fn(), f"ambiguous, re-sent with the same Message-ID: {exc}")
         return "retrying"
-    ledger.mark_sent(db, message, now_fn(), provider_id)
+    ledger.mark_sent(db, message, now_fn(), provider_id, email.subject)
     return "sent"
 
 
-def _refusal(message: Message, contact: Any, facts: ContactFacts) -> str | None:
+def _refusal(message: Leased, contact: Any, facts: ContactFacts) -> str | None:
     if facts.suppressed:
         return "suppressed"
     if message.category == "marketing" and contact.subscription_status != SubscriptionStatus.subscribed:
@@ -144,13 +146,13 @@ def _refusal(message: Message, contact: Any, facts: ContactFacts) -> str | None:
     return None
 
 
-def render(message: Message, batch: _Batch, settings: Settings) -> RenderedEmail:
+def render(message: Leased, batch: _Batch, settings: Settings, unsubscribe: str) -> RenderedEmail:
     version = batch.versions.get(message.template_version_id or -1)
     if version is None:
         raise TemplateError("the template version of this message no longer exists")
     contact_id = message.contact_id
     context = template_context(batch.facts[contact_id], batch.events.get(message.enrollment_id or -1, {}),
-                               unsubscribe_url=unsubscribe_url(settings, contact_id, message.key),
+                               unsubscribe_url=unsubscribe,
                                preferences_url=preferences_url(settings, contact_id))
     source = TemplateSource(version.subject, version.mjml, version.preheader or "")
     # Not the id alone: SQLite may hand a deleted row's id to a new one.
@@ -158,6 +160,7 @@ def render(message: Message, batch: _Batch, settings: Settings) -> RenderedEmail
     return _renderer.render(source, context, key=key)
 
 
+@lru_cache(maxsize=16)
 def _domain(sender: str) -> str:
     address = parseaddr(sender)[1]
     return address.rpartition("@")[2] or "localhost"

@@ -8,9 +8,11 @@ mail is re-sent, with the same Message-ID so the receiver can spot a repeat.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.models import Message, MessageStatus
@@ -23,59 +25,87 @@ MAX_ATTEMPTS = 6
 BACKOFF_BASE = 30
 
 Q, SENDING = MessageStatus.queued.value, MessageStatus.sending.value
+_T = Message.__table__
+
+
+@dataclass(frozen=True)
+class Leased:
+    """A message this job holds: what delivery needs to send it and record the outcome."""
+    id: int
+    key: str
+    contact_id: int
+    enrollment_id: int | None
+    template_version_id: int | None
+    category: str
+    attempts: int
+
+
+# Built once: delivery leases and settles one message at a time, and SQLAlchemy's
+# statement construction would otherwise cost more than the database round trip.
+_LEASE = (update(_T)
+          .where(_T.c.id.in_(bindparam("ids", expanding=True)), _T.c.status == Q,
+                 or_(_T.c.next_attempt_at.is_(None), _T.c.next_attempt_at <= bindparam("now")))
+          .values(status=SENDING, lease_until=bindparam("until"), attempts=_T.c.attempts + 1,
+                  updated_at=bindparam("now"))
+          .returning(_T.c.id, _T.c.key, _T.c.contact_id, _T.c.enrollment_id, _T.c.template_version_id,
+                     _T.c.category, _T.c.attempts))
+_SETTLE: dict[tuple[str, ...], Any] = {}
 
 
 def lease(db: Session, ids: list[int], now: datetime,
-          seconds: int = LEASE_SECONDS) -> list[Message]:
+          seconds: int = LEASE_SECONDS) -> list[Leased]:
     """Take the queued, due messages among `ids` for sending; commit before any SMTP.
 
     One conditional UPDATE … RETURNING: of two jobs racing for a message, exactly
     one changes its row, on SQLite (no row locks) as on Postgres.
     """
-    taken = list(db.scalars(
-        update(Message)
-        .where(Message.id.in_(ids), Message.status == Q,
-               or_(Message.next_attempt_at.is_(None), Message.next_attempt_at <= now))
-        .values(status=SENDING, lease_until=now + timedelta(seconds=seconds),
-                attempts=Message.attempts + 1, updated_at=now)
-        .returning(Message.id)))
+    rows = db.connection().execute(_LEASE, {"ids": ids, "now": now,
+                                            "until": now + timedelta(seconds=seconds)}).all()
     db.commit()
-    if not taken:
-        return []
-    return list(db.scalars(select(Message).where(Message.id.in_(taken)).order_by(Message.id)
-                           .execution_options(populate_existing=True)))
+    return sorted((Leased(*row) for row in rows), key=lambda m: m.id)
 
 
-def mark_sent(db: Session, message: Message, now: datetime, provider_id: str) -> None:
-    message.status, message.sent_at, message.updated_at = MessageStatus.sent.value, now, now
-    message.provider_message_id, message.lease_until, message.last_error = provider_id, None, None
+def _settle(db: Session, message: Leased, **values: Any) -> None:
+    """Record an outcome; the caller's next commit (often the next lease) makes it durable."""
+    names = tuple(sorted(values))
+    statement = _SETTLE.get(names)
+    if statement is None:
+        statement = _SETTLE[names] = update(_T).where(_T.c.id == bindparam("b_id")).values(
+            {name: bindparam(f"v_{name}") for name in names})
+    db.connection().execute(statement, {"b_id": message.id, **{f"v_{k}": v for k, v in values.items()}})
 
 
-def mark_failed(db: Session, message: Message, now: datetime, error: str) -> None:
-    message.status, message.updated_at = MessageStatus.failed.value, now
-    message.lease_until, message.last_error = None, error[:2000]
+def mark_sent(db: Session, message: Leased, now: datetime, provider_id: str, subject: str = "") -> None:
+    _settle(db, message, status=MessageStatus.sent.value, sent_at=now, updated_at=now, subject=subject[:500],
+            provider_message_id=provider_id, lease_until=None, last_error=None)
 
 
-def mark_suppressed(db: Session, message: Message, now: datetime, reason: str) -> None:
-    message.status, message.updated_at = MessageStatus.suppressed.value, now
-    message.lease_until, message.last_error = None, reason
+def mark_failed(db: Session, message: Leased, now: datetime, error: str) -> None:
+    _settle(db, message, status=MessageStatus.failed.value, updated_at=now, lease_until=None,
+            last_error=error[:2000])
 
 
-def mark_ambiguous(db: Session, message: Message, now: datetime, error: str) -> None:
+def mark_suppressed(db: Session, message: Leased, now: datetime, reason: str) -> None:
+    _settle(db, message, status=MessageStatus.suppressed.value, updated_at=now, lease_until=None,
+            last_error=reason)
+
+
+def mark_ambiguous(db: Session, message: Leased, now: datetime, error: str) -> None:
     """The server may have the message: shown to operators, never re-sent silently."""
-    message.status, message.updated_at = MessageStatus.ambiguous.value, now
-    message.lease_until, message.last_error = None, error[:2000]
+    _settle(db, message, status=MessageStatus.ambiguous.value, updated_at=now, lease_until=None,
+            last_error=error[:2000])
 
 
-def retry_later(db: Session, message: Message, now: datetime, error: str) -> bool:
-    """Back off after a transient failure; False when the attempts are used up (failed)."""
+def retry_later(db: Session, message: Leased, now: datetime, error: str) -> datetime | None:
+    """Back off after a transient failure: the time of the next attempt, or None when
+    the attempts are used up (the message is failed)."""
     if message.attempts >= MAX_ATTEMPTS:
         mark_failed(db, message, now, f"gave up after {message.attempts} attempts: {error}")
-        return False
-    delay = BACKOFF_BASE * 2 ** (message.attempts - 1)
-    message.status, message.next_attempt_at = Q, now + timedelta(seconds=delay)
-    message.lease_until, message.last_error, message.updated_at = None, error[:2000], now
-    return True
+        return None
+    retry_at = now + timedelta(seconds=BACKOFF_BASE * 2 ** (message.attempts - 1))
+    _settle(db, message, status=Q, next_attempt_at=retry_at, lease_until=None, last_error=error[:2000],
+            updated_at=now)
+    return retry_at
 
 
 def reconcile(db: Session, now: datetime) -> dict[str, int]:

@@ -58,13 +58,14 @@ def test_transient_failures_back_off_exponentially_then_fail(app):
         s = db.session
         while True:
             (msg,) = ledger.lease(s, [mid], now)
-            if not ledger.retry_later(s, msg, now, "421 try later"):
-                s.commit()
-                break
+            retry_at = ledger.retry_later(s, msg, now, "421 try later")
             s.commit()
-            delays.append((msg.next_attempt_at - now).total_seconds())
+            if retry_at is None:
+                break
+            delays.append((retry_at - now).total_seconds())
             assert ledger.lease(s, [mid], now) == []  # not before its time
-            now = msg.next_attempt_at
+            assert _status(app, mid).next_attempt_at.replace(tzinfo=None) == retry_at.replace(tzinfo=None)
+            now = retry_at
     assert delays == [30, 60, 120, 240, 480]
     final = _status(app, mid)
     assert final.status == "failed" and final.attempts == ledger.MAX_ATTEMPTS

@@ -21,7 +21,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
-from app.mail import (AmbiguousFailure, ConfigError, OutboxBackend, PermanentFailure, SMTPBackend,
+from app.mail import (AmbiguousFailure, ConfigError, OutboxBackend, OutgoingMessage, PermanentFailure, SMTPBackend,
                       TemporaryFailure, backend_from_settings, build_message, message_id_for, parse_smtp_url)
 from app.mail.ratelimit import SendRateLimiter, storage_uri
 
@@ -120,7 +120,7 @@ def smtp(request: pytest.FixtureRequest) -> Server:
 
 
 def mail(to: str = "zoe@example.com", key: str = "7:hello:1", subject: str = "Witaj, Zoë",
-         **extra: Any) -> EmailMessage:
+         **extra: Any) -> OutgoingMessage:
     return build_message(key=key, sender="Shop <news@shop.example>", to=to, subject=subject,
                          html="<p>Hello <b>Zoë</b></p>", text="Hello Zoë\n", now=NOW, domain="shop.example",
                          list_unsubscribe="https://j.example/u/TOKEN", one_click=True, **extra)
@@ -164,7 +164,7 @@ def test_lines_starting_with_a_dot_survive(smtp: Server) -> None:
 
 
 def test_bcc_goes_to_the_envelope_not_the_headers(smtp: Server) -> None:
-    message = mail()
+    message = mail().email()  # any standard-library message may be sent, Bcc and all
     message["Bcc"] = "audit@shop.example"
     with SMTPBackend.from_url(smtp.url) as backend:
         backend.send(message)
@@ -431,3 +431,19 @@ def test_a_redis_outage_does_not_stop_delivery(tmp_path: Path, caplog: pytest.Lo
     with caplog.at_level(logging.WARNING, logger="app.mail.ratelimit"):
         assert limiter.acquire(timeout=0) and limiter.acquire(timeout=0)
     assert len([r for r in caplog.records if "unavailable" in r.message]) == 1
+
+
+def test_long_lines_and_non_ascii_everywhere_stay_seven_bit_and_parse_back() -> None:
+    html = "<p>" + "Zoë kupiła buty " * 200 + "</p>"  # one line far past 998 characters
+    subject = "Zażółć gęślą jaźń — " * 8
+    built = build_message(key="k", sender="Sklep Zoë <news@shop.example>", to="Zoë Ż <zoe@example.com>",
+                          subject=subject, html=html, text="a=b\n" + "x" * 1200 + "\n", now=NOW,
+                          domain="shop.example", list_unsubscribe="https://j.example/u/" + "T" * 900)
+    assert built.data.isascii() and max(len(line) for line in built.data.split(b"\r\n")) <= 998
+    assert built.sender == "news@shop.example" and built.recipients == ("zoe@example.com",)
+    parsed = built.email()
+    assert parsed["Subject"] == subject and parsed["From"] == "Sklep Zoë <news@shop.example>"
+    assert parsed["To"] == "Zoë Ż <zoe@example.com>"
+    assert parsed["List-Unsubscribe"] == "<https://j.example/u/" + "T" * 900 + ">", "the link is never folded"
+    assert parsed.get_body(("html",)).get_content().strip() == html
+    assert parsed.get_body(("plain",)).get_content().replace("\r\n", "\n") == "a=b\n" + "x" * 1200 + "\n"
