@@ -15,12 +15,14 @@ from rq import Retry
 from app import clock, queues
 from app.db import db
 from app.redis_conn import get_redis
-from app.services import advancement, delivery, events
+from app.services import advancement, delivery, events, webhook_calls
 
 log = logging.getLogger(__name__)
 
 #: Messages one delivery job sends over one SMTP connection.
 DELIVERY_BATCH = 100
+#: Webhook calls one job makes, one after another: at the 10 s timeout each, well inside the job timeout.
+WEBHOOK_BATCH = 20
 #: Seconds one event-processing job keeps going before it hands over to a fresh job.
 EVENTS_SLICE = 30.0
 #: The lock that keeps event processing in order: one processor at a time.
@@ -43,6 +45,11 @@ def _enqueue(queue: str, func: Any, *args: Any) -> bool:
 def enqueue_deliveries(ids: list[int]) -> None:
     for start in range(0, len(ids), DELIVERY_BATCH):
         _enqueue(queues.DELIVERY, deliver_messages, ids[start:start + DELIVERY_BATCH])
+
+
+def enqueue_webhooks(ids: list[int]) -> None:
+    for start in range(0, len(ids), WEBHOOK_BATCH):
+        _enqueue(queues.DELIVERY, call_webhooks, ids[start:start + WEBHOOK_BATCH])
 
 
 def kick_events() -> None:
@@ -77,6 +84,7 @@ def process_events() -> dict[str, int]:
             applied = events.process_pending(db.session, clock.now())
             processed += before - events.pending(db.session)
             enqueue_deliveries(applied.messages)
+            enqueue_webhooks(applied.webhooks)
     finally:
         try:
             lock.release()
@@ -90,7 +98,8 @@ def process_events() -> dict[str, int]:
 def advance_enrollments(ids: list[int]) -> dict[str, int]:
     applied = advancement.advance_due(db.session, ids, clock.now())
     enqueue_deliveries(applied.messages)
-    return {"enrollments": len(ids), "messages": len(applied.messages)}
+    enqueue_webhooks(applied.webhooks)
+    return {"enrollments": len(ids), "messages": len(applied.messages), "webhooks": len(applied.webhooks)}
 
 
 def deliver_messages(ids: list[int]) -> dict[str, int]:
@@ -100,6 +109,10 @@ def deliver_messages(ids: list[int]) -> dict[str, int]:
     outcomes = delivery.deliver(db.session, ids, clock.now, backend_from_settings(settings), settings,
                                 _limiter(settings))
     return dict(outcomes)
+
+
+def call_webhooks(ids: list[int]) -> dict[str, int]:
+    return dict(webhook_calls.deliver(db.session, ids, clock.now))
 
 
 def _limiter(settings: Any) -> Any:

@@ -3,6 +3,8 @@
 Timers: claim due enrollments in SQL and enqueue one job per batch. Events:
 make sure stored, unprocessed events have a job. Messages: settle leases that
 ran out (ambiguous or re-queued) and re-drive queued messages no job holds.
+Webhook calls: the same, except that an expired lease is always queued again
+(calls are at-least-once) until the attempts run out.
 Everything is found in the database, so a wiped Redis loses nothing.
 """
 from __future__ import annotations
@@ -82,6 +84,22 @@ def settle_messages() -> None:
         if any(settled.values()):
             log.warning("settled expired delivery leases: %s", settled)
         jobs.enqueue_deliveries(ledger.due_for_delivery(db.session, now, older_than=now - REDRIVE_AFTER))
+
+
+@tick_task
+def settle_webhooks() -> None:
+    from app import jobs
+    from app.db import db
+    from app.services import webhook_calls
+
+    if _ticks % RECONCILE_EVERY != 1:  # counted by settle_messages, which runs first
+        return
+    with _context():
+        now = clock.now()
+        settled = webhook_calls.reconcile(db.session, now)
+        if any(settled.values()):
+            log.warning("settled expired webhook call leases: %s", settled)
+        jobs.enqueue_webhooks(webhook_calls.due(db.session, now, older_than=now - REDRIVE_AFTER))
 
 
 @tick_task

@@ -80,6 +80,7 @@ class Renderer:
         self._html = Sandbox(autoescape=True)
         self._text = Sandbox(autoescape=False)
         self._cache: OrderedDict[str, CompiledTemplate] = OrderedDict()
+        self._text_cache: OrderedDict[str, Template] = OrderedDict()
 
     def compile(self, source: TemplateSource, key: str | None = None) -> CompiledTemplate:
         """The compiled form of `source`, cached under `key` (an immutable version id)."""
@@ -128,11 +129,23 @@ class Renderer:
         finally:
             reset_budget(budget)
 
-    def render_text(self, template: str, context: Mapping[str, Any]) -> str:
-        """A plain-text template (a webhook body): sandboxed, not escaped."""
+    def render_text(self, template: str, context: Mapping[str, Any], what: str = "text") -> str:
+        """A plain-text template (a webhook body): sandboxed, not escaped.
+
+        Compiled once per distinct source: a journey renders the same body for
+        every contact that passes its node, and the source is its own cache key.
+        """
+        compiled = self._text_cache.get(template)
+        if compiled is None:
+            compiled = self._parse(self._text, template, what)
+            self._text_cache[template] = compiled
+            if len(self._text_cache) > self.cache_size:
+                self._text_cache.popitem(last=False)
+        else:
+            self._text_cache.move_to_end(template)
         budget = with_budget(Budget(self.max_operations, self.max_output_chars))
         try:
-            return self._run(self._parse(self._text, template, "text"), context, "text")
+            return self._run(compiled, context, what)
         finally:
             reset_budget(budget)
 

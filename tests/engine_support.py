@@ -196,3 +196,102 @@ def run_until_quiet(application: Any, at: datetime, rounds: int = 5) -> None:
     for _ in range(rounds):
         tick(application)
         work(application)
+
+
+@dataclass
+class HookRequest:
+    method: str
+    path: str
+    headers: dict[str, str]  # names lower-cased
+    body: bytes
+
+
+@dataclass
+class HookBox:
+    """What the webhook receiver got, and how it should answer."""
+    requests: list[HookRequest] = field(default_factory=list)
+    replies: list[int] = field(default_factory=list)  # statuses for the next requests, in order; then `status`
+    status: int = 200
+    delays: list[float] = field(default_factory=list)  # seconds before the next answers: a slow receiver
+    location: str = ""  # the Location of a redirect
+    retry_after: str = ""  # a Retry-After header on every answer, when set
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def count(self) -> int:
+        with self.lock:
+            return len(self.requests)
+
+
+class HookServer:
+    """A real HTTP server in the test process, on 127.0.0.1 and a free port: webhook calls land here."""
+
+    def __init__(self) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        box = self.box = HookBox()
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _answer(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                with box.lock:
+                    box.requests.append(HookRequest(self.command, self.path,
+                                                    {k.lower(): v for k, v in self.headers.items()}, body))
+                    status = box.replies.pop(0) if box.replies else box.status
+                    delay = box.delays.pop(0) if box.delays else 0.0
+                if delay:
+                    import time
+
+                    time.sleep(delay)
+                reply = b"ok"
+                try:
+                    self.send_response(status)
+                    if 300 <= status < 400:
+                        self.send_header("Location", box.location or "http://127.0.0.1:1/elsewhere")
+                    if box.retry_after:
+                        self.send_header("Retry-After", box.retry_after)
+                    self.send_header("Content-Length", str(len(reply)))
+                    self.end_headers()
+                    self.wfile.write(reply)
+                except OSError:
+                    pass  # the caller gave up waiting (a timeout test)
+
+            do_POST = do_PUT = do_PATCH = do_GET = _answer
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        class Server(ThreadingHTTPServer):
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                pass  # a client that hung up mid-answer is what the timeout test does
+
+        self.server = Server(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> HookServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(10)
+
+    def url(self, path: str = "/hook") -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
+
+
+def webhook(node_id: str, url: str, body: str | None = None, **config: Any) -> dict[str, Any]:
+    return {"id": node_id, "type": "webhook", "config": {"url": url, "body": body, **config}}
+
+
+def allow_host(application: Any, pattern: str) -> None:
+    """Put `pattern` on the webhook allow-list, as `journeys webhooks allow` does."""
+    from app.db import db
+    from app.services import webhook_hosts
+
+    with application.app_context():
+        with db.transaction() as s:
+            webhook_hosts.allow(s, pattern, "test", clock.now())

@@ -34,8 +34,9 @@ def _register() -> None:
     from app.cli.simulate import simulate
     from app.cli.status import retry_failed, status
     from app.cli.users import users
+    from app.cli.webhooks import webhooks
 
-    for command in (up, web, worker, scheduler, db, users, status, retry_failed, simulate):
+    for command in (up, web, worker, scheduler, db, users, webhooks, status, retry_failed, simulate):
         main.add_command(command)
 
 

@@ -10,12 +10,13 @@ from app.cli.context import app_context
 from app.db import db
 from app.redis_conn import get_redis
 from app.scheduler import HEARTBEAT_KEY
-from app.services import events, ledger, timers
+from app.services import events, ledger, timers, webhook_calls
 
 
 @click.command()
 def status() -> None:
-    """Queue depths, due-but-unclaimed enrollments, failed jobs, the last scheduler tick."""
+    """Queue depths, due-but-unclaimed enrollments, failed messages and webhook calls, failed jobs,
+    the last scheduler tick."""
     with app_context():
         now = clock.now()
         click.echo(f"due but unclaimed enrollments: {timers.due_unclaimed(db.session, now)}")
@@ -23,6 +24,7 @@ def status() -> None:
         click.echo(f"events waiting to be processed: {events.pending(db.session)}")
         for state, number in ledger.counts(db.session, ("failed", "ambiguous")).items():
             click.echo(f"messages {state + ':':<22}{number}")
+        click.echo(f"webhook calls failed:          {webhook_calls.counts(db.session, ('failed',))['failed']}")
         try:
             for name, depth, failed in queues.depths():
                 click.echo(f"queue {name:<9} waiting {depth:>6}   failed {failed:>5}")

@@ -9,10 +9,12 @@ from app.models.message import Message, MessageStatus
 from app.models.suppression import Suppression, email_digest
 from app.models.template import Template, TemplateVersion
 from app.models.user import Role, User, UserSession
+from app.models.webhook_call import WebhookCall, WebhookCallStatus
+from app.models.webhook_host import WebhookHost
 
 __all__ = [
     "AuditEntry", "Base", "Contact", "Enrollment", "EnrollmentStep", "Event", "Journey",
     "JourneyStatus", "JourneyVersion", "Message", "MessageStatus", "Role", "Suppression",
     "SubscriptionStatus", "Template", "TemplateVersion", "User", "UserSession", "email_digest",
-    "normalize_email",
+    "WebhookCall", "WebhookCallStatus", "WebhookHost", "normalize_email",
 ]

@@ -3,14 +3,14 @@
 Decisions are collected in a `Batch` and written with a few set-based
 statements: the enrollments' new state (guarded by their step counter, so two
 jobs that raced for one enrollment cannot both write), their trace, the
-message rows of their sends, and contact updates. The caller commits; the
-message ids it gets back are for delivery jobs enqueued after the commit.
-Message rows carry the core's unique key (enrollment:node:visit): even a
-decision applied twice cannot make a second email.
+message rows of their sends, the webhook call rows of their webhook nodes,
+and contact updates. The caller commits; the message and call ids it gets
+back are for delivery jobs enqueued after the commit. Both kinds of row carry
+the core's unique key (enrollment:node:visit): even a decision applied twice
+cannot make a second email or a second call.
 """
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -18,14 +18,14 @@ from typing import Any
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from app.models import Contact, Enrollment, EnrollmentStep, JourneyVersion, Message, Template, TemplateVersion
+from app.models import (Contact, Enrollment, EnrollmentStep, JourneyVersion, Message, Template, TemplateVersion,
+                        WebhookCall)
+from app.services import webhook_calls
 from app.services.versions import runnable
 from journeys.effects import CallWebhook, RecordGoal, SendEmail, UpdateContact
 from journeys.interpreter import Decision, PastEnrollment, TraceStep, admission, start
 from journeys.state import ContactFacts, Event, Policy
 from journeys.timing import isoformat
-
-log = logging.getLogger(__name__)
 
 
 class ConcurrentUpdate(Exception):
@@ -36,6 +36,12 @@ class ConcurrentUpdate(Exception):
 class Applied:
     """What stored decisions left for after the commit."""
     messages: list[int] = field(default_factory=list)
+    webhooks: list[int] = field(default_factory=list)
+
+    def extend(self, other: Applied) -> Applied:
+        self.messages += other.messages
+        self.webhooks += other.webhooks
+        return self
 
 
 @dataclass
@@ -45,6 +51,7 @@ class Batch:
     enrollments: list[dict[str, Any]] = field(default_factory=list)
     steps: list[dict[str, Any]] = field(default_factory=list)
     messages: list[dict[str, Any]] = field(default_factory=list)
+    webhooks: list[dict[str, Any]] = field(default_factory=list)
     contacts: dict[int, dict[str, Any]] = field(default_factory=dict)
     _templates: dict[str, int | None] = field(default_factory=dict)
 
@@ -67,8 +74,8 @@ class Batch:
                 self.contacts[contact_id] = {"b_id": contact_id, "attributes": dict(facts.attributes),
                                              "tags": sorted(facts.tags), "updated_at": self.now}
             elif isinstance(effect, CallWebhook):
-                log.warning("enrollment %s: webhook node %s is not called: outgoing webhooks are not "
-                            "delivered in this release", ident, effect.node)
+                # `facts` as the walk left them: an update_contact on this path shows in the body.
+                self.webhooks.append(webhook_calls.row(effect, ident, contact_id, facts, state.event, self.now))
             elif isinstance(effect, RecordGoal):
                 pass  # the trace's goal_reached step is the record; analytics read it
 
@@ -93,6 +100,10 @@ class Batch:
                              self.messages).all()
             applied.messages = [i for i, m in zip(ids, self.messages) if m["status"] == "queued"]
             assert len(applied.messages) == len(queued)
+        if self.webhooks:
+            ids = db.scalars(insert(WebhookCall).returning(WebhookCall.id, sort_by_parameter_order=True),
+                             self.webhooks).all()
+            applied.webhooks = [i for i, c in zip(ids, self.webhooks) if c["status"] == "queued"]
         return applied
 
     def _message(self, db: Session, ident: int, contact_id: int, email: str, effect: SendEmail) -> dict[str, Any]:

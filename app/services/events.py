@@ -138,7 +138,7 @@ def process_pending(db: Session, now: datetime, *, limit: int = BATCH) -> Applie
     for event in events:
         try:
             with db.begin_nested():
-                applied.messages += process_one(db, event, now).messages
+                applied.extend(process_one(db, event, now))
         except (JourneyError, ValueError, ValidationFailed) as exc:
             event.error = str(exc)[:2000]
         event.processed_at = now
@@ -168,8 +168,7 @@ def process_one(db: Session, event: Event, now: datetime) -> Applied:
     entries = Batch(now)
     for version in latest_versions(db):
         enroll(db, entries, version, contact, facts, stimulus, event_id=event.id)
-    applied.messages += entries.write(db).messages
-    return applied
+    return applied.extend(entries.write(db))
 
 
 def upsert_contact(db: Session, data: dict[str, Any], now: datetime) -> Contact:

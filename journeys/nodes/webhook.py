@@ -1,4 +1,9 @@
-"""webhook: an outgoing HTTP call, described as an effect; the shell performs it."""
+"""webhook: an outgoing HTTP call, described as an effect; the shell performs it.
+
+A holdout contact passes without a call, as it passes a marketing send without
+mail: the control group must not get what the journey does to the others,
+and a webhook often is such a treatment (an SMS, a CRM task, a coupon).
+"""
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -34,6 +39,8 @@ class WebhookNode(NodeType[WebhookConfig]):
                 yield "webhook.header", f"header {name!r} must be one line with a name"
 
     def enter(self, prepared: WebhookConfig, ctx: StepContext) -> Outcome:
+        if ctx.state.holdout:
+            return Outcome.follow("skipped", reason="holdout")
         ctx.effects.append(CallWebhook(ctx.effect_key(), ctx.node, prepared.url, prepared.method,
                                        dict(prepared.headers), prepared.body))
         return Outcome.follow("passed")

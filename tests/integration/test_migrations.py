@@ -11,7 +11,7 @@ from app import migrate
 
 TABLES = {"users", "user_sessions", "contacts", "events", "audit_log", "alembic_version",
           "templates", "template_versions", "journeys", "journey_versions", "enrollments",
-          "enrollment_steps", "messages", "suppressions"}
+          "enrollment_steps", "messages", "suppressions", "webhook_calls", "webhook_hosts"}
 
 
 def _postgres_server_url() -> str | None:

@@ -245,3 +245,10 @@ def test_state_round_trips_through_json() -> None:
     journey = linear(node("w", "wait", duration="PT1H"))
     state = enter(journey).state
     assert EnrollmentState.from_dict(state.as_dict()) == state
+
+
+def test_a_holdout_contact_passes_a_webhook_without_a_call() -> None:
+    journey = linear(node("h", "webhook", url="https://crm.example/hook"), holdout_percent=100)
+    decision = enter(journey)
+    assert decision.effects == []
+    assert [(s.node, s.outcome, s.reason) for s in decision.trace][1] == ("h", "skipped", "holdout")
