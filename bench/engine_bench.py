@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, insert, select, text, update  # noqa: E402
 
-from app import clock, create_app  # noqa: E402
+from app import clock, create_app, queues  # noqa: E402
 from app.config import load_settings  # noqa: E402
 from app.db import db  # noqa: E402
 from app.models import Contact, Enrollment, JourneyVersion, Message, SubscriptionStatus  # noqa: E402
@@ -195,7 +195,8 @@ def bench_fanout(m: int) -> None:
             clock.set_source(lambda: NOW)
             began = time.perf_counter()
             tick(instance.app)
-            work(instance.app)  # advance: message rows written, delivery jobs queued
+            work(instance.app, only=(queues.ENGINE,))  # advance: message rows written, delivery jobs queued
+            advanced = time.perf_counter() - began
             workers = [subprocess.Popen([str(ROOT / ".venv" / "bin" / "journeys"), "worker", "--burst"],
                                         env={**os.environ, **instance.env}, stdout=subprocess.DEVNULL,
                                         stderr=subprocess.DEVNULL) for _ in range(2)]
@@ -206,7 +207,8 @@ def bench_fanout(m: int) -> None:
                 sent = db.session.scalar(select(func.count()).select_from(Message).where(Message.status == "sent"))
             raw = raw_smtp_rate(smtp, [r.raw for r in smtp.box.received[:min(m, 5000)]])
             rate = sent / seconds
-            print(f"fanout: {sent:,} of {m:,} messages in {seconds:.1f}s = {rate:,.0f}/s with 2 workers; raw smtplib "
+            print(f"fanout: {sent:,} of {m:,} messages in {seconds:.1f}s (advancing took {advanced:.1f}s) = "
+                  f"{rate:,.0f}/s with 2 workers; raw smtplib "
                   f"{raw:,.0f}/s over one connection; ratio {rate / raw:.2f} (target 0.5: "
                   f"{'PASS' if rate / raw >= 0.5 else 'FAIL'})")
         finally:

@@ -154,15 +154,16 @@ def event(name: str, email: str, key: str | None = None, **properties: Any) -> d
     return data
 
 
-def work(application: Any) -> None:
-    """Run every queued job in this process with a real RQ worker, until the queues are empty."""
+def work(application: Any, only: tuple[str, ...] | None = None) -> None:
+    """Run every queued job (of the queues named in `only`, else all) in this process with a
+    real RQ worker, until those queues are empty."""
     from rq import SimpleWorker
 
     from app import queues
 
     queues.bind_worker_app(application)
     conn = application.extensions["redis"]
-    worker = SimpleWorker([queues.get_queue(name, conn) for name in queues.ALL], connection=conn,
+    worker = SimpleWorker([queues.get_queue(name, conn) for name in only or queues.ALL], connection=conn,
                           serializer="rq.serializers.JSONSerializer")
     worker.work(burst=True, logging_level="WARNING")
 

@@ -20,12 +20,21 @@ from sqlalchemy.orm import Session
 
 from app.models import (Contact, Enrollment, EnrollmentStep, JourneyVersion, Message, Template, TemplateVersion,
                         WebhookCall)
-from app.services import webhook_calls
+from app.services import bulk, webhook_calls
 from app.services.versions import runnable
 from journeys.effects import CallWebhook, RecordGoal, SendEmail, UpdateContact
 from journeys.interpreter import Decision, PastEnrollment, TraceStep, admission, start
 from journeys.state import ContactFacts, Event, Policy
 from journeys.timing import isoformat
+
+
+_E, _S = Enrollment.__table__, EnrollmentStep.__table__
+#: An enrollment's new state, written only if no other job moved it first (its step counter).
+_MOVE = update(_E).where(_E.c.id == bindparam("b_id"), _E.c.step == bindparam("b_step")).values(
+    {name: bindparam(name) for name in ("status", "node", "wake_at", "waiting_for", "state", "holdout", "step",
+                                        "updated_at", "claimed_until", "exited_at", "exit_reason")})
+_TRACE = insert(_S).values({name: bindparam(name) for name in ("enrollment_id", "at", "node", "outcome", "reason",
+                                                                "detail")})
 
 
 class ConcurrentUpdate(Exception):
@@ -82,14 +91,10 @@ class Batch:
     def write(self, db: Session) -> Applied:
         applied = Applied()
         if self.enrollments:
-            table = Enrollment.__table__
-            moved = db.connection().execute(
-                update(table).where(table.c.id == bindparam("b_id"), table.c.step == bindparam("b_step")),
-                self.enrollments).rowcount
+            moved = bulk.executemany(db, _MOVE, self.enrollments)
             if moved != len(self.enrollments):
                 raise ConcurrentUpdate(f"{len(self.enrollments) - moved} enrollment(s) were moved by another job")
-        if self.steps:
-            db.connection().execute(insert(EnrollmentStep.__table__), self.steps)
+        bulk.executemany(db, _TRACE, self.steps)
         if self.contacts:
             table = Contact.__table__
             db.connection().execute(update(table).where(table.c.id == bindparam("b_id")),
