@@ -11,7 +11,7 @@ from app import clock, create_app
 from app.db import db
 from app.models import Contact, Enrollment, EnrollmentStep, Event, Message, SubscriptionStatus
 from tests.engine_support import (SMTPServer, chain, event, journey, post, run_until_quiet, send, template,
-                                  wait, work)
+                                  tick, wait, work)
 
 T0 = datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc)
 
@@ -307,6 +307,54 @@ def test_redis_down_for_a_while_loses_no_event_timer_or_message(app, settings, s
         assert count(application, Event, Event.processed_at.is_(None)) == 0 and smtp.box.count() == 1
         run_until_quiet(application, T0 + timedelta(hours=3, seconds=1))
         assert smtp.box.count() == 6 and len({r.recipients[0] for r in smtp.box.received}) == 6
+    finally:
+        redis_proc.terminate()
+        redis_proc.wait(10)
+        application.extensions["db_engine"].dispose()
+
+
+def test_redis_lost_with_jobs_in_flight_loses_and_doubles_nothing(app, settings, smtp, tmp_path):
+    """Under load: advance jobs and delivery jobs are queued when Redis dies without saving
+    (SIGKILL, no dump), events keep arriving; once it is back, empty, every contact gets its
+    one email, none twice, from what the database holds."""
+    import signal
+
+    from app import embedded_redis
+
+    folder = tmp_path / "redis"
+    redis_proc = embedded_redis.start(folder)
+    application = create_app(settings.with_overrides(smtp_url=smtp.url, mail_rate_per_second=0,
+                                                     redis_url=f"unix://{folder / 'redis.sock'}"))
+    try:
+        setup(application, chain("signed_up", wait("pause", "PT1H"), send("tips", "tips")), ("tips", "Tips"))
+        run_until_quiet(application, T0, rounds=0)
+        for i in range(20):
+            post(application, event("signed_up", f"a{i}@example.com"))
+        work(application)
+        clock.set_source(lambda: T0 + timedelta(minutes=30))
+        for i in range(20):
+            post(application, event("signed_up", f"b{i}@example.com"))
+        work(application)
+        run_until_quiet(application, T0 + timedelta(hours=1, seconds=1), rounds=0)
+        tick(application)
+        work(application, only=("engine",))  # group a advanced: 20 messages queued, their delivery jobs in Redis
+        assert count(application, Message, Message.status == "queued") == 20
+        clock.set_source(lambda: T0 + timedelta(hours=1, minutes=30, seconds=1))
+        tick(application)  # group b claimed: their advance jobs in Redis
+        assert count(application, Enrollment, Enrollment.claimed_until.is_not(None)) == 20
+        redis_proc.send_signal(signal.SIGKILL)
+        redis_proc.wait(10)
+        (folder / "dump.rdb").unlink(missing_ok=True)
+        for i in range(5):
+            post(application, event("signed_up", f"during{i}@example.com", key=f"d{i}"))
+        assert application.test_client().get("/login").status_code == 200  # the web UI stays up
+        redis_proc = embedded_redis.start(folder)  # back, empty: every queued job is gone
+        assert not application.extensions["redis"].keys("rq:job:*")
+        run_until_quiet(application, T0 + timedelta(hours=1, minutes=37))  # past the claims' lease
+        assert smtp.box.count() == 40
+        run_until_quiet(application, T0 + timedelta(hours=3))
+        recipients = [r.recipients[0] for r in smtp.box.received]
+        assert len(recipients) == 45 and len(set(recipients)) == 45, "each contact once, none lost"
     finally:
         redis_proc.terminate()
         redis_proc.wait(10)
