@@ -75,6 +75,7 @@ class Instance:
         engine.dispose()
         self.app = create_app(self.settings)
         self.app.extensions["redis"].flushdb()
+        queues.tune_worker_gc()  # jobs run in this process: tuned as `journeys worker` tunes its own
 
     def close(self) -> None:
         self.app.extensions["db_engine"].dispose()

@@ -144,6 +144,7 @@ def worker(burst: bool) -> None:
     conn = _redis_required(settings)
     app = create_app(settings)
     queues.bind_worker_app(app)
+    queues.tune_worker_gc()
     w = Worker([queues.get_queue(name, conn) for name in queues.ALL], connection=conn,
                serializer="rq.serializers.JSONSerializer")
     w.work(burst=burst, logging_level=settings.log_level, with_scheduler=False)
