@@ -170,7 +170,7 @@ def drain_due(instance: Instance, journey_id: int, expected: int) -> tuple[float
     conn = instance.app.extensions["redis"]
     clock.set_source(lambda: NOW)
     before = advanced(instance, journey_id)
-    tick(instance.app)  # claims up to 40 batches of 500 and enqueues a job for each
+    tick(instance.app)  # claims up to 40 batches of 1,000 and enqueues a job for each
     queued = conn.info("memory")["used_memory"] / 2**20
     worker, horse = worker_peak_rss(instance)
     while advanced(instance, journey_id) - before < expected:

