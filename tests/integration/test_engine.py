@@ -292,6 +292,7 @@ def test_redis_down_for_a_while_loses_no_event_timer_or_message(app, settings, s
     redis_proc = embedded_redis.start(folder)
     application = create_app(settings.with_overrides(smtp_url=smtp.url, mail_rate_per_second=0,
                                                      redis_url=f"unix://{folder / 'redis.sock'}"))
+    clock.set_source(lambda: T0)  # the wait runs from T0, not from the day the suite runs
     try:
         setup(application, chain("signed_up", wait("pause", "PT1H"), send("tips", "tips")), ("tips", "Tips"))
         post(application, event("signed_up", "before@example.com"))
