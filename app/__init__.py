@@ -54,10 +54,16 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from app import api
+    from app.api.shop_webhooks import bp as shop_webhooks_bp
     from app.auth.views import bp as auth_bp
+    from app.web.api_keys import bp as api_keys_bp
+    from app.web.api_reference import bp as api_reference_bp
     from app.web.ops import bp as ops_bp
     from app.web.pages import bp as pages_bp
     from app.web.settings import bp as settings_bp
 
-    for bp in (ops_bp, auth_bp, pages_bp, settings_bp):
+    for bp in (ops_bp, auth_bp, pages_bp, settings_bp, api_keys_bp, api_reference_bp):
         app.register_blueprint(bp)
+    api.init_app(app)
+    app.register_blueprint(shop_webhooks_bp)  # signed by the shops, not by API keys

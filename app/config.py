@@ -21,6 +21,10 @@ ENVIRONMENTS = ("development", "production", "test")
 DEFAULT_SESSION_IDLE_SECONDS = 2 * 60 * 60
 #: Seconds after sign-in after which a session ends, however active.
 DEFAULT_SESSION_MAX_SECONDS = 7 * 24 * 60 * 60
+#: Bytes an API request body may have (1 MiB: a full batch of 1,000 ordinary events fits).
+DEFAULT_API_MAX_BODY_BYTES = 1024 * 1024
+#: Requests per API key (flask-limiter notation); generous, it guards against runaway senders.
+DEFAULT_API_RATE_LIMIT = "6000/minute"
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,8 @@ class Settings:
     trusted_proxy_count: int = 0  # reverse proxies whose X-Forwarded-* headers are believed
     mail_rate_per_second: int = 50  # shared by all workers; 0: no limit
     trace_retention_days: int = 180  # steps of finished enrollments older than this are pruned; 0: keep
+    api_max_body_bytes: int = DEFAULT_API_MAX_BODY_BYTES
+    api_rate_limit: str = DEFAULT_API_RATE_LIMIT
     extra: Mapping[str, object] = field(default_factory=dict)
 
     @property
@@ -103,6 +109,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         trusted_proxy_count=int(env_vars.get("TRUSTED_PROXY_COUNT", "0")),
         mail_rate_per_second=_count("MAIL_RATE_PER_SECOND", env_vars.get("MAIL_RATE_PER_SECOND", "50")),
         trace_retention_days=_count("TRACE_RETENTION_DAYS", env_vars.get("TRACE_RETENTION_DAYS", "180")),
+        api_max_body_bytes=_positive("API_MAX_BODY_BYTES",
+                                     env_vars.get("API_MAX_BODY_BYTES", str(DEFAULT_API_MAX_BODY_BYTES))),
+        api_rate_limit=_rate_limit("API_RATE_LIMIT", env_vars.get("API_RATE_LIMIT", DEFAULT_API_RATE_LIMIT)),
     )
 
 
@@ -114,6 +123,24 @@ def _count(name: str, value: str) -> int:
     if number < 0:
         raise ConfigError(f"{name}={value!r} must be a whole number, 0 or more.")
     return number
+
+
+def _positive(name: str, value: str) -> int:
+    number = _count(name, value)
+    if number == 0:
+        raise ConfigError(f"{name}={value!r} must be a whole number, 1 or more.")
+    return number
+
+
+def _rate_limit(name: str, value: str) -> str:
+    from limits import parse_many
+
+    try:
+        parse_many(value)
+    except ValueError:
+        raise ConfigError(f"{name}={value!r} is not a rate limit: write it as '6000/minute' "
+                          "or '100/second;6000/minute'.") from None
+    return value.strip()
 
 
 def _flag(value: str | None, *, default: bool) -> bool:

@@ -11,8 +11,10 @@ from app.config import Settings
 
 csrf = CSRFProtect()
 talisman = Talisman()
+# No X-RateLimit-* headers on every answer: they cost two Redis round trips per request (as
+# much as the limit itself). A 429 still says when to come back: see problems.retry_after().
 limiter = Limiter(key_func=get_remote_address, default_limits=[], swallow_errors=True,
-                  in_memory_fallback_enabled=True, headers_enabled=True,
+                  in_memory_fallback_enabled=True, headers_enabled=False,
                   key_prefix="journeys:limits")
 
 CSP = {

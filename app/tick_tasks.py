@@ -114,3 +114,37 @@ def prune_traces() -> None:
         deleted = retention.prune_traces(db.session, clock.now(), days)
         if deleted:
             log.info("pruned %d trace steps of enrollments finished over %d days ago", deleted, days)
+
+
+@tick_task
+def abandon_carts() -> None:
+    """Store cart_abandoned for checkouts whose window ran out with no order (found in SQL)."""
+    from app import jobs
+    from app.db import db
+    from app.services import carts
+
+    with _context():
+        now, stored = clock.now(), 0
+        for _ in range(MAX_BATCHES_PER_TICK):
+            done = carts.emit_due(db.session, now)
+            stored += len(done.emitted)
+            if done.handled < carts.BATCH:
+                break
+        if stored:
+            jobs.kick_events()
+
+
+@tick_task
+def prune_shop_deliveries() -> None:
+    """Forget shop delivery ids past their retention, and carts long since emitted or cancelled."""
+    from app.db import db
+    from app.services import carts, shop_webhooks
+
+    if _ticks % PRUNE_EVERY != 1:
+        return
+    with _context():
+        now = clock.now()
+        deliveries = shop_webhooks.prune_deliveries(db.session, now)
+        closed = carts.prune(db.session, now, shop_webhooks.DELIVERY_RETENTION_DAYS)
+        if deliveries or closed:
+            log.info("pruned %d shop deliveries and %d finished carts", deliveries, closed)

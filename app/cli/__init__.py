@@ -29,15 +29,19 @@ def main() -> None:
 
 
 def _register() -> None:
+    from app.cli.api_keys import api_keys_group
     from app.cli.db import db
     from app.cli.serve import scheduler, up, web, worker
     from app.cli.simulate import simulate
+    from app.cli.sources import sources_group
     from app.cli.status import retry_failed, status
     from app.cli.users import users
     from app.cli.webhooks import webhooks
 
-    for command in (up, web, worker, scheduler, db, users, webhooks, status, retry_failed, simulate):
+    for command in (up, web, worker, scheduler, db, users, api_keys_group, webhooks, status, retry_failed,
+                    simulate):
         main.add_command(command)
+    main.add_command(sources_group)
 
 
 _register()

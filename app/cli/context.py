@@ -1,6 +1,7 @@
 """An app context for commands that touch the database."""
 from __future__ import annotations
 
+import getpass
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -29,3 +30,11 @@ def ensure_schema_current() -> None:
         raise ServiceUnavailable(database_problem(db.engine.url.render_as_string(), exc)) from None
     if not current:
         raise ServiceUnavailable("the database schema is not current: run `journeys db upgrade` first.")
+
+
+def operator() -> str:
+    """Who runs the command, for the record: cli:<OS user>."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no user name for this uid (a bare container)
+        return "cli"

@@ -1,21 +1,12 @@
 """`journeys webhooks …`: the hosts webhook nodes may call, kept by an admin."""
 from __future__ import annotations
 
-import getpass
-
 import click
 
 from app import clock
-from app.cli.context import app_context
+from app.cli.context import app_context, operator
 from app.db import db
 from app.services import webhook_hosts
-
-
-def _operator() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):  # no user name for this uid (a bare container)
-        return "cli"
 
 
 @click.group()
@@ -35,7 +26,7 @@ def allow(host: str, added_by: str | None) -> None:
     """
     with app_context():
         with db.transaction() as s:
-            row, created = webhook_hosts.allow(s, host, added_by or _operator(), clock.now())
+            row, created = webhook_hosts.allow(s, host, added_by or operator(), clock.now())
     click.echo(f"Allowed {row.pattern}." if created else f"{row.pattern} was already allowed.")
 
 
@@ -48,7 +39,7 @@ def disallow(host: str) -> None:
     """
     with app_context():
         with db.transaction() as s:
-            pattern = webhook_hosts.disallow(s, host, _operator())
+            pattern = webhook_hosts.disallow(s, host, operator())
     click.echo(f"Disallowed {pattern}.")
 
 

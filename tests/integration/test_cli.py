@@ -6,7 +6,8 @@ import pytest
 from tests.conftest import run_cli, environ_for
 
 COMMANDS = [["up"], ["web"], ["worker"], ["scheduler"], ["db"], ["db", "upgrade"], ["status"], ["retry-failed"],
-            ["users"], ["users", "create"], ["users", "set-password"]]
+            ["users"], ["users", "create"], ["users", "set-password"],
+            ["api-keys"], ["api-keys", "create"], ["api-keys", "list"], ["api-keys", "revoke"], ["api-keys", "signing"]]
 
 
 def test_every_command_has_help(tmp_path):

@@ -13,6 +13,11 @@ from tests.integration.test_route_access import app_routes, concrete
 # Webhooks (signed by the shop) and one-click unsubscribe (RFC 8058, token in
 # the URL) land here when they exist.
 CSRF_EXEMPT: set[str] = set()
+# The API authenticates with Bearer keys only, never the session cookie, so a forged
+# cross-site request has nothing to ride on (checked in test_api_events.py).
+CSRF_EXEMPT |= {"/api/v1/events", "/api/v1/events/batch"}
+# Shop webhooks are authenticated by the shop's HMAC of the body (test_shop_webhooks.py).
+CSRF_EXEMPT |= {"/api/v1/webhooks/shopify/<source>", "/api/v1/webhooks/woocommerce/<source>"}
 
 
 def state_changing_routes(app) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]

@@ -11,7 +11,9 @@ from app import migrate
 
 TABLES = {"users", "user_sessions", "contacts", "events", "audit_log", "alembic_version",
           "templates", "template_versions", "journeys", "journey_versions", "enrollments",
-          "enrollment_steps", "messages", "suppressions", "webhook_calls", "webhook_hosts"}
+          "enrollment_steps", "messages", "suppressions", "webhook_calls", "webhook_hosts",
+          "api_keys",
+          "sources", "shop_deliveries", "pending_carts", "privacy_requests"}
 
 
 def _postgres_server_url() -> str | None:

@@ -18,6 +18,10 @@ STAFF_PAGE = {"anonymous": LOGIN, "viewer": 200, "marketer": 200, "admin": 200}
 ADMIN_PAGE = {"anonymous": LOGIN, "viewer": 403, "marketer": 403, "admin": 200}
 # Admin-only POSTs get a form the server rejects (e.g. unknown user 999999): 404 proves access.
 ADMIN_ACTION_UNKNOWN_USER = {"anonymous": LOGIN, "viewer": 403, "marketer": 403, "admin": 404}
+# The API takes Bearer keys only: a signed-in browser is as anonymous there as anybody.
+API_KEY_ONLY = {role: 401 for role in ROLES}
+# Shop webhooks take the shop's HMAC signature only (an unknown source: 401 for everybody).
+SHOP_SIGNED_ONLY = {role: 401 for role in ROLES}
 
 TABLE: dict[tuple[str, str], dict[str, object]] = {
     ("GET", "/healthz"): OPEN,
@@ -40,9 +44,19 @@ TABLE: dict[tuple[str, str], dict[str, object]] = {
     ("GET", "/settings/account"): STAFF_PAGE,
     ("POST", "/settings/account/password"): {"anonymous": LOGIN, "viewer": 422, "marketer": 422, "admin": 422},
     ("POST", "/settings/account/sign-out-everywhere"): {"anonymous": LOGIN, "viewer": 302, "marketer": 302, "admin": 302},
+    ("GET", "/settings/api-keys/"): ADMIN_PAGE,
+    ("POST", "/settings/api-keys/"): {"anonymous": LOGIN, "viewer": 403, "marketer": 403, "admin": 422},
+    ("POST", "/settings/api-keys/<int:key_id>/revoke"): ADMIN_ACTION_UNKNOWN_USER,
+    ("POST", "/settings/api-keys/<int:key_id>/signing"): ADMIN_ACTION_UNKNOWN_USER,
+    ("GET", "/api-reference"): STAFF_PAGE,
+    ("GET", "/api/v1/openapi.json"): OPEN,
+    ("POST", "/api/v1/events"): API_KEY_ONLY,
+    ("POST", "/api/v1/events/batch"): API_KEY_ONLY,
+    ("POST", "/api/v1/webhooks/shopify/<source>"): SHOP_SIGNED_ONLY,
+    ("POST", "/api/v1/webhooks/woocommerce/<source>"): SHOP_SIGNED_ONLY,
 }
 
-SAMPLE_ARGS = {"user_id": "999999", "filename": "css/app.css"}
+SAMPLE_ARGS = {"user_id": "999999", "key_id": "999999", "filename": "css/app.css", "source": "no-such-source"}
 
 
 def app_routes(app) -> set[tuple[str, str]]:  # type: ignore[no-untyped-def]

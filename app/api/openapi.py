@@ -1,0 +1,122 @@
+"""The OpenAPI 3.1 document, written from the declared routes and the pydantic models that
+validate them (JSON Schema 2020-12, which OpenAPI 3.1 uses as it is)."""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from flask import current_app, jsonify
+from flask.typing import ResponseReturnValue
+from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
+
+from app.api import bp
+from app.api.routing import OPERATIONS, ApiCall, Operation, Problem, operation
+from app.services.api_keys import SCOPES
+
+VERSION = "1"
+REF = "#/components/schemas/{model}"
+PROBLEM_JSON = "application/problem+json"
+
+#: The answers every route may give besides its own; what each means for the caller.
+ERRORS: dict[str, tuple[str, str]] = {
+    "400": ("BadRequest", "The body is not JSON, or a header is malformed."),
+    "401": ("Unauthorized", "No API key, an unknown or revoked one, or (for keys that sign) a bad signature."),
+    "403": ("Forbidden", "The key lacks the scope this route needs."),
+    "413": ("PayloadTooLarge", "The body is larger than API_MAX_BODY_BYTES."),
+    "415": ("UnsupportedMediaType", "The body is not sent as application/json."),
+    "422": ("ValidationFailed", "The JSON does not match the schema; errors[] points at each bad field."),
+    "429": ("TooManyRequests", "The key's rate limit is used up; wait Retry-After seconds."),
+}
+
+
+def _models() -> list[tuple[type[BaseModel], JsonSchemaMode]]:
+    found: dict[tuple[type[BaseModel], JsonSchemaMode], None] = {(Problem, "serialization"): None}
+    for op in OPERATIONS.values():
+        if op.body is not None:
+            found[(op.body, "validation")] = None
+        if op.result is not None:
+            found[(op.result, "serialization")] = None
+    return list(found)
+
+
+def _responses(op: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
+    own: dict[str, Any] = {"description": op.result_description}
+    if op.result is not None:
+        own["content"] = {"application/json": {"schema": refs[(op.result, "serialization")]}}
+    out = {str(op.status): own}
+    codes = ["429"]
+    if op.scope:
+        codes += ["401", "403"]
+    if op.body is not None:
+        codes += ["400", "413", "415", "422"]
+    for code in sorted(codes):
+        out[code] = {"$ref": f"#/components/responses/{ERRORS[code][0]}"}
+    return out
+
+
+def _operation(op: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "operationId": op.endpoint.split(".", 1)[1], "summary": op.summary, "tags": [op.tag],
+        "description": op.description or op.summary,
+        "security": [{"bearerAuth": [op.scope]}] if op.scope else [],
+        "responses": _responses(op, refs),
+    }
+    if op.scope:
+        item["x-scope"] = op.scope
+    if op.headers:
+        item["parameters"] = [{"name": h.name, "in": "header", "required": False, "description": h.description,
+                               "schema": {"type": "string", "minLength": 1, "maxLength": h.max_length}}
+                              for h in op.headers]
+    if op.body is not None:
+        item["requestBody"] = {"required": True, "content": {
+            "application/json": {"schema": refs[(op.body, "validation")]}}}
+    return item
+
+
+def _error_responses() -> dict[str, Any]:
+    out = {}
+    for code, (name, description) in ERRORS.items():
+        response: dict[str, Any] = {"description": description,
+                                    "content": {PROBLEM_JSON: {"schema": {"$ref": REF.format(model="Problem")}}}}
+        if code == "401":
+            response["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"},
+                                                         "description": "Bearer, with the error."}}
+        if code == "429":
+            response["headers"] = {"Retry-After": {"schema": {"type": "integer"},
+                                                   "description": "Seconds until the limit resets."}}
+        out[name] = response
+    return out
+
+
+@lru_cache(maxsize=8)
+def document(base_url: str) -> dict[str, Any]:
+    """The whole document; cached, since the routes are fixed once the app is built."""
+    refs, schemas = models_json_schema(_models(), ref_template=REF)
+    paths: dict[str, dict[str, Any]] = {}
+    for op in OPERATIONS.values():
+        paths.setdefault(op.path, {})[op.method.lower()] = _operation(op, refs)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Journeys API", "version": VERSION,
+                 "description": "Send events, and script what the Journeys UI does. "
+                                "Errors are application/problem+json (RFC 9457)."},
+        "servers": [{"url": f"{base_url}/api/v1"}],
+        "security": [{"bearerAuth": []}],
+        "paths": dict(sorted(paths.items())),
+        "components": {
+            "schemas": schemas.get("$defs", {}),
+            "responses": _error_responses(),
+            "securitySchemes": {"bearerAuth": {
+                "type": "http", "scheme": "bearer",
+                "description": "An API key from Settings → API keys or `journeys api-keys create`. "
+                               "Scopes: " + "; ".join(f"{k}: {v}" for k, v in SCOPES.items()) + "."}},
+        },
+    }
+
+
+@operation(bp, "GET", "/openapi.json", summary="This document", tag="Reference", scope=None,
+           description="The OpenAPI 3.1 description of every route, generated from the schemas that "
+                       "validate requests.", result_description="The OpenAPI document.")
+def openapi_document(call: ApiCall) -> ResponseReturnValue:
+    return jsonify(document(current_app.config["SETTINGS"].base_url))
