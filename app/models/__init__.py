@@ -15,6 +15,7 @@ from app.models.template import Template, TemplateVersion
 from app.models.user import Role, User, UserSession
 from app.models.webhook_call import WebhookCall, WebhookCallStatus
 from app.models.webhook_host import WebhookHost
+from app.models.workspace_setting import WorkspaceSetting
 
 __all__ = [
     "ApiKey", "AuditEntry", "Base", "Contact", "Enrollment", "EnrollmentStep", "Event", "Journey",
@@ -22,4 +23,5 @@ __all__ = [
     "SubscriptionStatus", "Template", "TemplateVersion", "User", "UserSession", "email_digest",
     "WebhookCall", "WebhookCallStatus", "WebhookHost", "normalize_email",
     "CartState", "PendingCart", "PrivacyRequest", "ShopDelivery", "Source", "SourceKind",
+    "WorkspaceSetting",
 ]

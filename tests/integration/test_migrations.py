@@ -13,7 +13,7 @@ TABLES = {"users", "user_sessions", "contacts", "events", "audit_log", "alembic_
           "templates", "template_versions", "journeys", "journey_versions", "enrollments",
           "enrollment_steps", "messages", "suppressions", "webhook_calls", "webhook_hosts",
           "api_keys",
-          "sources", "shop_deliveries", "pending_carts", "privacy_requests"}
+          "sources", "shop_deliveries", "pending_carts", "privacy_requests", "workspace_settings"}
 
 
 def _postgres_server_url() -> str | None:
