@@ -1,24 +1,22 @@
 """`journeys simulate`: run one contact through a journey file on a simulated clock.
 
-Needs no database, Redis or running app: it reads files, calls the pure core
+Needs no database, Redis or running app: it reads files, runs them through
+app/services/simulation.run (the same code as POST /api/v1/journeys/<id>/simulate)
 and prints the timeline as JSON. Exit 2 on an invalid journey or input file.
 """
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NoReturn
 
 import click
 
-from journeys.errors import JourneyError, TemplateError
-from journeys.rendering import Renderer, TemplateSource, template_has_unsubscribe_link
-from journeys.simulator import contact_from_json, events_from_json, simulate as run_simulation
-from journeys.state import Event
+from app.services import simulation
+from journeys.errors import InvalidJourney, JourneyError
+from journeys.rendering import TemplateSource
 from journeys.timing import parse_timestamp
-from journeys.validation import TemplateInfo, analyse
 
 
 @click.command()
@@ -35,38 +33,23 @@ def simulate(journey_file: str, contact_file: str, templates_dir: str | None,
              events_file: str | None, start_text: str | None, until_text: str | None) -> None:
     """Print the timeline of a contact through JOURNEY.json as JSON (no side effects)."""
     templates = _templates(Path(templates_dir)) if templates_dir else None
-    infos = {slug: TemplateInfo(t.category, template_has_unsubscribe_link(t.mjml))
-             for slug, t in templates.items()} if templates is not None else None
-    journey, report = analyse(_read_json(journey_file, "journey"), infos, key=Path(journey_file).stem)
-    if journey is None:
-        for problem in report.errors:
+    graph = _read_json(journey_file, "journey")
+    contact = _read_json(contact_file, "contact")
+    events = _read_json(events_file, "events") if events_file else None
+    start = _moment(start_text, "--start")
+    if not events and start is None:
+        _fail("without --events, give --start: the trigger event happens then")
+    try:
+        timeline = simulation.run(graph, contact=contact, events=events, start=start,
+                                  until=_moment(until_text, "--until"), templates=templates,
+                                  key=Path(journey_file).stem)
+    except InvalidJourney as exc:
+        for problem in exc.problems:
             click.echo(f"{problem.node or '-'}: {problem.code}: {problem.message}", err=True)
         sys.exit(2)
-    try:
-        contact = contact_from_json(_read_json(contact_file, "contact"))
-        start = _moment(start_text, "--start")
-        events = events_from_json(_read_json(events_file, "events")) if events_file else []
-        if not events:
-            if start is None:
-                _fail("without --events, give --start: the trigger event happens then")
-            events = [Event(journey.trigger_event, start, {})]
-        renderer = Renderer()
-        subject_for = _subjects(renderer, templates) if templates is not None else None
-        timeline = run_simulation(journey, contact, events, start_at=start,
-                                  until=_moment(until_text, "--until"), subject_for=subject_for)
     except JourneyError as exc:
         _fail(str(exc))
     click.echo(json.dumps(timeline, indent=2, ensure_ascii=False))
-
-
-def _subjects(renderer: Renderer, templates: Mapping[str, TemplateSource]):  # type: ignore[no-untyped-def]
-    def subject_for(slug: str, context: Mapping[str, Any]) -> str:
-        try:
-            return renderer.render_subject(templates[slug], context)
-        except TemplateError as exc:
-            raise TemplateError(f"template {slug!r}: {exc.message}", line=exc.line,
-                                kind=exc.kind) from exc
-    return subject_for
 
 
 def _templates(folder: Path) -> dict[str, TemplateSource]:

@@ -1,15 +1,28 @@
-"""Reading contacts for the workspace."""
+"""Reading contacts: search with filters and pages, and one contact in full (its consent, events,
+journeys with their trace, messages) for the contact page and the contacts API.
+
+Contacts are written by `app/services/events.upsert_contact`, the path events take too.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.orm import Session
 
-from app.models import Contact
+from app.errors import NotFound, ValidationFailed
+from app.models import (Contact, Enrollment, EnrollmentStep, Event, Journey, Message, SubscriptionStatus,
+                        Suppression, email_digest)
 
 #: Contacts per page in the list.
 PAGE_SIZE = 50
+#: The newest this-many events and messages of a contact are shown in its detail.
+DETAIL_EVENTS = 50
+DETAIL_MESSAGES = 50
+#: Trace steps shown per enrollment (the newest).
+DETAIL_STEPS = 100
 
 
 @dataclass(frozen=True)
@@ -17,18 +30,113 @@ class ContactPage:
     rows: list[Contact]
     total: int
     number: int
+    size: int = PAGE_SIZE
 
     @property
     def has_next(self) -> bool:
-        return self.number * PAGE_SIZE < self.total
+        return self.number * self.size < self.total
 
 
-def search(db: Session, *, query: str = "", page: int = 1) -> ContactPage:
+@dataclass(frozen=True)
+class Consent:
+    marketing: str
+    #: Why nothing at all is sent to this address (bounce, complaint, erasure, manual), or None.
+    suppressed: str | None
+    suppressed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class EnrollmentView:
+    id: int
+    journey_id: int
+    journey_name: str
+    version_id: int
+    status: str
+    node: str | None
+    since: datetime
+    entered_at: datetime
+    wake_at: datetime | None
+    waiting_for: str | None
+    exit_reason: str | None
+    holdout: bool
+    steps: list[EnrollmentStep] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ContactDetail:
+    contact: Contact
+    consent: Consent
+    events: list[Event]
+    enrollments: list[EnrollmentView]
+    messages: list[Message]
+
+    @property
+    def status(self) -> str:
+        """One word for the contact: `suppressed` (gets nothing), else its marketing consent."""
+        return "suppressed" if self.consent.suppressed else self.consent.marketing
+
+
+def search(db: Session, *, query: str = "", status: str | None = None, tag: str | None = None,
+           attribute: tuple[str, str] | None = None, email: str | None = None, page: int = 1,
+           size: int = PAGE_SIZE) -> ContactPage:
+    """Newest first. `query`: part of the email, or the whole external id; `attribute`: (name, value)
+    compared as text; `email`: that address exactly (case-insensitive)."""
     number = max(page, 1)
     stmt = select(Contact)
     if query:
-        stmt = stmt.where(Contact.email.contains(query.lower(), autoescape=True))
+        stmt = stmt.where(or_(Contact.email.contains(query.strip().lower(), autoescape=True),
+                              Contact.external_id == query.strip()))
+    if email is not None:
+        stmt = stmt.where(Contact.email == email.strip().lower())
+    if status:
+        if status not in {s.value for s in SubscriptionStatus}:
+            raise ValidationFailed(f"status must be one of {', '.join(s.value for s in SubscriptionStatus)}.",
+                                   field="status")
+        stmt = stmt.where(Contact.subscription_status == SubscriptionStatus(status))
+    if tag:
+        # Tags are a JSON array written compactly by our serialiser: an element is `"tag"` in its text.
+        stmt = stmt.where(cast(Contact.tags, String).contains(json.dumps(tag, ensure_ascii=False),
+                                                              autoescape=True))
+    if attribute:
+        name, value = attribute
+        stmt = stmt.where(cast(Contact.attributes[name].as_string(), String) == value)
     total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     rows = db.scalars(stmt.order_by(Contact.created_at.desc(), Contact.id.desc())
-                      .limit(PAGE_SIZE).offset((number - 1) * PAGE_SIZE))
-    return ContactPage(rows=list(rows), total=total, number=number)
+                      .limit(size).offset((number - 1) * size))
+    return ContactPage(rows=list(rows), total=total, number=number, size=size)
+
+
+def get_contact(db: Session, contact_id: int) -> Contact:
+    contact = db.get(Contact, contact_id)
+    if contact is None:
+        raise NotFound(f"No contact {contact_id}.")
+    return contact
+
+
+def consent_of(db: Session, contact: Contact) -> Consent:
+    row = db.scalar(select(Suppression).where(Suppression.email_hash == email_digest(contact.email)))
+    return Consent(contact.subscription_status.value, row.reason if row else None, row.created_at if row else None)
+
+
+def contact_detail(db: Session, contact_id: int) -> ContactDetail:
+    """Everything about one contact, newest first (NotFound when there is no such contact)."""
+    contact = get_contact(db, contact_id)
+    events = list(db.scalars(select(Event).where(Event.contact_id == contact.id)
+                             .order_by(Event.occurred_at.desc(), Event.id.desc()).limit(DETAIL_EVENTS)))
+    messages = list(db.scalars(select(Message).where(Message.contact_id == contact.id)
+                               .order_by(Message.created_at.desc(), Message.id.desc()).limit(DETAIL_MESSAGES)))
+    return ContactDetail(contact, consent_of(db, contact), events, _enrollments(db, contact.id), messages)
+
+
+def _enrollments(db: Session, contact_id: int) -> list[EnrollmentView]:
+    rows = db.execute(select(Enrollment, Journey.name).join(Journey, Journey.id == Enrollment.journey_id)
+                      .where(Enrollment.contact_id == contact_id)
+                      .order_by(Enrollment.entered_at.desc(), Enrollment.id.desc())).tuples().all()
+    steps: dict[int, list[EnrollmentStep]] = {}
+    if rows:
+        for step in db.scalars(select(EnrollmentStep).where(EnrollmentStep.enrollment_id.in_([e.id for e, _ in rows]))
+                               .order_by(EnrollmentStep.at, EnrollmentStep.id)):
+            steps.setdefault(step.enrollment_id, []).append(step)
+    return [EnrollmentView(e.id, e.journey_id, name, e.version_id, e.status, e.node, e.updated_at, e.entered_at,
+                           e.wake_at, e.waiting_for, e.exit_reason, e.holdout, steps.get(e.id, [])[-DETAIL_STEPS:])
+            for e, name in rows]
