@@ -2,6 +2,9 @@
 from app.models.api_key import ApiKey
 from app.models.audit import AuditEntry
 from app.models.base import Base
+from app.models.bounce import BounceEvent, BounceKind
+from app.models.consent import ConsentRecord
+from app.models.deliverability import DkimKey, JourneyAlert
 from app.models.contact import Contact, SubscriptionStatus, normalize_email
 from app.models.enrollment import Enrollment, EnrollmentStep
 from app.models.event import Event
@@ -23,5 +26,5 @@ __all__ = [
     "SubscriptionStatus", "Template", "TemplateVersion", "User", "UserSession", "email_digest",
     "WebhookCall", "WebhookCallStatus", "WebhookHost", "normalize_email",
     "CartState", "PendingCart", "PrivacyRequest", "ShopDelivery", "Source", "SourceKind",
-    "WorkspaceSetting",
+    "WorkspaceSetting", "BounceEvent", "BounceKind", "ConsentRecord", "DkimKey", "JourneyAlert",
 ]

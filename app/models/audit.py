@@ -22,3 +22,6 @@ class AuditEntry(Base):
     target: Mapped[str] = mapped_column(String(300), default="")
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    #: How often an erasure took a contact's data out of this entry. A database trigger refuses
+    #: any other UPDATE (migration 0008): entries are append-only, redaction aside.
+    redactions: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -45,6 +45,8 @@ class Contact(Base):
     orders_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     total_spent: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=0, server_default="0")
     last_order_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: Set when the contact was erased (GDPR Art. 17): the row stays, pseudonymized, so counts hold.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     @validates("email")
     def _normalize(self, _key: str, value: str) -> str:

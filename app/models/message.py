@@ -18,6 +18,7 @@ class MessageStatus(str, enum.Enum):
     sent = "sent"
     failed = "failed"
     bounced = "bounced"
+    complained = "complained"  # the recipient marked it as spam (a feedback-loop report)
     suppressed = "suppressed"
     ambiguous = "ambiguous"  # lease expired mid-send: the server may or may not have it
 

@@ -31,3 +31,5 @@ class PrivacyRequest(Base):
     #: recorded (nothing done yet) | done
     status: Mapped[str] = mapped_column(String(16), default="recorded")
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: What was done, in a sentence (erased contact 12, export ready on the contact page …).
+    outcome: Mapped[str | None] = mapped_column(String(500), nullable=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from sqlalchemy import Integer, String
+from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, UTCDateTime
@@ -24,3 +24,8 @@ class Suppression(Base):
     reason: Mapped[str] = mapped_column(String(30))  # bounce | complaint | erasure | manual
     source: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: The contact it was made for, while it exists under that address (not for erasures).
+    contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="SET NULL"), nullable=True, index=True)
+    #: The provider's diagnostic or the admin's reason, without the address.
+    detail: Mapped[str] = mapped_column(String(500), default="", server_default="")
