@@ -132,7 +132,7 @@ def _exit_on_event(journey: Journey, state: EnrollmentState, event: Event,
 
 def _context(journey: Journey, state: EnrollmentState, contact: ContactFacts, now: datetime,
              stimulus: Stimulus | None, policy: Policy) -> StepContext:
-    tz = zone(contact.timezone, journey.settings.timezone)
+    tz = zone(contact.timezone, journey.settings.timezone or policy.default_timezone)
     return StepContext(journey, state.node or journey.trigger, state, contact, now, stimulus,
                        policy, tz)
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from journeys.timing import isoformat, parse_timestamp
+from journeys.timing import QuietHours, isoformat, parse_timestamp
 
 Status = Literal["active", "waiting", "completed", "exited"]
 ConsentMode = Literal["opt_in", "not_unsubscribed"]
@@ -47,6 +47,10 @@ class Policy:
 
     consent_mode: ConsentMode = "opt_in"
     """opt_in: marketing needs "subscribed"; not_unsubscribed: anything but "unsubscribed"."""
+    default_timezone: str | None = None
+    """The zone of a contact who has none, in a journey that names none (the workspace's)."""
+    default_quiet_hours: QuietHours | None = None
+    """Quiet hours for journeys that set none of their own (the workspace's)."""
 
 
 @dataclass(frozen=True)

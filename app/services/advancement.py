@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Contact, Enrollment, Journey, JourneyStatus, JourneyVersion
+from app.services import workspace
 from app.services.enrollment import Applied, Batch
 from app.services.facts import COLUMNS, facts_for_many
 from app.services.timers import release
@@ -43,10 +44,11 @@ def advance_due(db: Session, ids: list[int], now: datetime) -> Applied:
     facts = facts_for_many(db, contacts, now)
     versions = {v.id: runnable(v) for v in db.scalars(
         select(JourneyVersion).where(JourneyVersion.id.in_({r.version_id for r in rows})))}
+    policy = workspace.engine_policy(workspace.current(db))
     batch = Batch(now)
     for row in rows:
         decision = advance(versions[row.version_id], EnrollmentState.from_dict(row.state),
-                           facts[row.contact_id], TIMER, now)
+                           facts[row.contact_id], TIMER, now, policy=policy)
         if decision.changed:
             batch.add(db, row.id, row.step, decision, row.contact_id, facts[row.contact_id])
     applied = batch.write(db)

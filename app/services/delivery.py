@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.mail import AmbiguousFailure, MailBackend, PermanentFailure, TemporaryFailure, build_message
 from app.models import Contact, Enrollment, Message, SubscriptionStatus, TemplateVersion
-from app.services import ledger
+from app.services import ledger, workspace
+from app.services.workspace import Sender, Workspace
 from app.services.ledger import Leased
 from app.services.contact_links import preferences_url, unsubscribe_url
 from app.services.facts import COLUMNS, facts_for_many
@@ -53,7 +54,7 @@ def deliver(db: Session, ids: list[int], now_fn: Callable[[], datetime], backend
     job starts: consent is as fresh as the job, not as old as the journey step.
     """
     outcomes: Counter[str] = Counter()
-    batch = _Batch.load(db, ids, now_fn())
+    batch = _Batch.load(db, ids, now_fn(), settings.mail_from)
     pending = list(ids)
     with backend:
         message = _lease_next(db, pending, now_fn)
@@ -78,9 +79,12 @@ class _Batch:
     facts: dict[int, ContactFacts]
     events: dict[int, dict[str, Any]]
     versions: dict[int, TemplateVersion]
+    workspace: Workspace
+    sender: Sender
+    shop: dict[str, str]
 
     @classmethod
-    def load(cls, db: Session, ids: list[int], now: datetime) -> _Batch:
+    def load(cls, db: Session, ids: list[int], now: datetime, mail_from: str) -> _Batch:
         rows = db.execute(select(Message.contact_id, Message.enrollment_id, Message.template_version_id)
                           .where(Message.id.in_(ids))).all()
         contacts = {c.id: c for c in db.execute(select(*COLUMNS).where(
@@ -90,7 +94,9 @@ class _Batch:
                 Enrollment.id.in_({r.enrollment_id for r in rows if r.enrollment_id})))}
         versions = {v.id: v for v in db.scalars(select(TemplateVersion).where(
             TemplateVersion.id.in_({r.template_version_id for r in rows if r.template_version_id})))}
-        return cls(contacts, facts_for_many(db, list(contacts.values()), now), events, versions)
+        ws = workspace.current(db)  # Settings: sender, shop, consent mode
+        return cls(contacts, facts_for_many(db, list(contacts.values()), now), events, versions,
+                   ws, workspace.sender(ws, mail_from), workspace.shop_context(ws))
 
 
 def _deliver_one(db: Session, message: Leased, batch: _Batch, now_fn: Callable[[], datetime],
@@ -100,7 +106,7 @@ def _deliver_one(db: Session, message: Leased, batch: _Batch, now_fn: Callable[[
     if contact is None:
         ledger.mark_failed(db, message, now, "the contact no longer exists")
         return "failed"
-    refusal = _refusal(message, contact, batch.facts[contact.id])
+    refusal = _refusal(message, contact, batch.facts[contact.id], batch.workspace.marketing_consent)
     if refusal:
         ledger.mark_suppressed(db, message, now, refusal)
         return "suppressed"
@@ -111,11 +117,12 @@ def _deliver_one(db: Session, message: Leased, batch: _Batch, now_fn: Callable[[
         ledger.mark_failed(db, message, now, f"template: {exc}")
         return "failed"
     marketing = message.category == "marketing"
-    mime = build_message(key=message.key, sender=settings.mail_from, to=contact.email,
+    sender = batch.sender
+    mime = build_message(key=message.key, sender=sender.from_header, to=contact.email,
                          subject=email.subject, html=email.html, text=email.text, now=now,
-                         domain=_domain(settings.mail_from),
+                         domain=_domain(sender.from_header),
                          list_unsubscribe=unsubscribe if marketing else None,
-                         one_click=marketing)
+                         one_click=marketing, headers={"Reply-To": sender.reply_to} if sender.reply_to else None)
     if limiter is not None and not limiter.acquire(timeout=60):
         ledger.retry_later(db, message, now_fn(), "no slot under the send rate limit within 60 s")
         return "retrying"
@@ -136,13 +143,14 @@ def _deliver_one(db: Session, message: Leased, batch: _Batch, now_fn: Callable[[
     return "sent"
 
 
-def _refusal(message: Leased, contact: Any, facts: ContactFacts) -> str | None:
+def _refusal(message: Leased, contact: Any, facts: ContactFacts, consent_mode: str = "explicit") -> str | None:
     if facts.suppressed:
         return "suppressed"
     if message.category == "marketing" and contact.subscription_status != SubscriptionStatus.subscribed:
         if contact.subscription_status == SubscriptionStatus.unsubscribed:
             return "unsubscribed"
-        return "no_consent"
+        if consent_mode != "not_unsubscribed":  # the workspace's consent mode (Settings)
+            return "no_consent"
     return None
 
 
@@ -153,7 +161,8 @@ def render(message: Leased, batch: _Batch, settings: Settings, unsubscribe: str)
     contact_id = message.contact_id
     context = template_context(batch.facts[contact_id], batch.events.get(message.enrollment_id or -1, {}),
                                unsubscribe_url=unsubscribe,
-                               preferences_url=preferences_url(settings, contact_id))
+                               preferences_url=preferences_url(settings, contact_id),
+                               shop=batch.shop)
     source = TemplateSource(version.subject, version.mjml, version.preheader or "")
     # Not the id alone: SQLite may hand a deleted row's id to a new one.
     key = f"template-version-{version.id}-{version.template_id}-{version.number}-{version.created_at.isoformat()}"

@@ -22,12 +22,13 @@ from app.errors import ValidationFailed
 from app.models import Contact, Enrollment, Event, Journey, JourneyStatus, JourneyVersion, SubscriptionStatus
 from app.services.enrollment import Applied, Batch, enroll
 from app.services.event_input import ContactIn, EventIn, parse  # noqa: F401 - callers use events.parse
+from app.services import workspace
 from app.services.facts import facts_for
 from app.services.versions import latest_versions, runnable
 from journeys.errors import AddressError, JourneyError
 from journeys.interpreter import advance
 from journeys.metrics import ORDER_EVENTS
-from journeys.state import EnrollmentState
+from journeys.state import EnrollmentState, Policy
 from journeys.state import Event as CoreEvent
 from journeys.timing import parse_timestamp
 
@@ -119,10 +120,11 @@ def process_pending(db: Session, now: datetime, *, limit: int = BATCH) -> Applie
     events = list(db.scalars(select(Event).where(Event.processed_at.is_(None)).order_by(Event.id)
                              .limit(limit).with_for_update(skip_locked=True)))
     applied = Applied()
+    policy = workspace.engine_policy(workspace.current(db))  # Settings: consent mode, default zone, quiet hours
     for event in events:
         try:
             with db.begin_nested():
-                applied.extend(process_one(db, event, now))
+                applied.extend(process_one(db, event, now, policy))
         except (JourneyError, ValueError, ValidationFailed) as exc:
             event.error = str(exc)[:2000]
         event.processed_at = now
@@ -130,13 +132,14 @@ def process_pending(db: Session, now: datetime, *, limit: int = BATCH) -> Applie
     return applied
 
 
-def process_one(db: Session, event: Event, now: datetime) -> Applied:
+def process_one(db: Session, event: Event, now: datetime, policy: Policy | None = None) -> Applied:
     contact = upsert_contact(db, event.contact or {}, now)
     event.contact_id = contact.id
     if event.name in ORDER_EVENTS:
         _count_order(contact, event)
     stimulus = CoreEvent(event.name, event.occurred_at, dict(event.properties or {}))
     facts = facts_for(db, contact, now)
+    policy = policy or workspace.engine_policy(workspace.current(db))
     batch = Batch(now)
     # populate_existing: earlier events of this job may have moved these rows with set-based writes.
     waiting = db.scalars(select(Enrollment).join(Journey, Journey.id == Enrollment.journey_id).where(
@@ -145,13 +148,14 @@ def process_one(db: Session, event: Event, now: datetime) -> Applied:
         .execution_options(populate_existing=True)).all()
     for row in waiting:
         version = db.get(JourneyVersion, row.version_id)
-        decision = advance(runnable(version), EnrollmentState.from_dict(row.state), facts, stimulus, now)
+        decision = advance(runnable(version), EnrollmentState.from_dict(row.state), facts, stimulus, now,
+                           policy=policy)
         if decision.changed:
             batch.add(db, row.id, row.step, decision, contact.id, facts)
     applied = batch.write(db)  # first: an enrollment this event ends may admit a new one
     entries = Batch(now)
     for version in latest_versions(db):
-        enroll(db, entries, version, contact, facts, stimulus, event_id=event.id)
+        enroll(db, entries, version, contact, facts, stimulus, event_id=event.id, policy=policy)
     return applied.extend(entries.write(db))
 
 

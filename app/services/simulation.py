@@ -77,9 +77,8 @@ def database_templates(db: Session) -> dict[str, TemplateSource]:
 
 
 def policy_of(db: Session) -> Policy:
-    """The workspace's consent rule, as the core takes it."""
-    mode = workspace.current(db).marketing_consent
-    return Policy(consent_mode="not_unsubscribed" if mode == "not_unsubscribed" else "opt_in")
+    """The workspace's rules (consent, default zone and quiet hours) as the live engine takes them."""
+    return workspace.engine_policy(workspace.current(db))
 
 
 def simulate_journey(db: Session, graph: Any, *, contact: Any, events: list[Any] | None, start: str | None,

@@ -20,6 +20,7 @@ from app import clock
 from app.config import Settings
 from app.errors import Conflict, FieldProblem, NotFound, ValidationFailed
 from app.models import AuditEntry, Contact, Template, TemplateVersion, User
+from app.services import workspace
 from app.services.event_input import Text, problems_of
 from app.services.facts import facts_for
 from journeys.errors import SimulationError, TemplateError
@@ -310,7 +311,8 @@ def render_preview(db: Session, source: TemplateSource | TemplateVersion, *, con
             raise ValidationFailed(f"sample.contact: {exc}", field="sample.contact") from None
     context = template_context(facts, event,
                                unsubscribe_url=PREVIEW_LINK.format(base=settings.base_url, what="unsubscribe"),
-                               preferences_url=PREVIEW_LINK.format(base=settings.base_url, what="preferences"))
+                               preferences_url=PREVIEW_LINK.format(base=settings.base_url, what="preferences"),
+                               shop=workspace.shop_context(workspace.current(db)))  # as delivery passes it
     if isinstance(source, TemplateVersion):
         source = TemplateSource(source.subject, source.mjml, source.preheader or "")
     try:

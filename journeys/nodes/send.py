@@ -63,8 +63,9 @@ def _refusal(cfg: SendConfig, ctx: StepContext) -> str | None:
 
 def _deferral(cfg: SendConfig, ctx: StepContext) -> Outcome | None:
     settings = ctx.journey.settings
-    if settings.quiet_hours is not None:
-        release = settings.quiet_hours.release(ctx.now, ctx.tz)
+    quiet = settings.quiet_hours or ctx.policy.default_quiet_hours
+    if quiet is not None:
+        release = quiet.release(ctx.now, ctx.tz)
         if release is not None:
             return Outcome.rest("deferred", release, reason="quiet_hours")
     cap = settings.frequency_cap
