@@ -75,6 +75,11 @@ class Instance:
         engine.dispose()
         self.app = create_app(self.settings)
         self.app.extensions["redis"].flushdb()
+        # Each benchmark starts a fresh database in this one process: its journey and version
+        # ids repeat, so a parsed graph cached for the previous benchmark must not answer.
+        from app.services import versions
+
+        versions._cache.clear()
         queues.tune_worker_gc()  # jobs run in this process: tuned as `journeys worker` tunes its own
 
     def close(self) -> None:

@@ -48,19 +48,26 @@ class Duration:
 
     def after(self, start: datetime, tz: ZoneInfo | timezone = UTC) -> datetime:
         """`start` plus this duration; calendar parts on the local calendar of `tz`."""
-        moment = start
-        if self.years or self.months or self.weeks or self.days:
-            local = start.astimezone(tz)
-            moved = _add_months(local.date(), self.years * 12 + self.months)
-            moved += timedelta(days=self.weeks * 7 + self.days)
-            wall = datetime.combine(moved, local.time().replace(tzinfo=None))
-            moment = resolve_local(wall, tz)
-        clock = timedelta(hours=self.hours, minutes=self.minutes, seconds=self.seconds)
-        return (moment + clock).astimezone(UTC) if clock else moment.astimezone(UTC)
+        return _after(self, start, tz)
 
     def before(self, end: datetime) -> datetime:
         """`end` minus this duration in elapsed time (look-back windows: caps, `within`)."""
         return end - self.approximate()
+
+
+# A batch of contacts woken together asks the same question a thousand times (the same
+# duration after the same `now` in a handful of zones): answers are kept.
+@lru_cache(maxsize=4096)
+def _after(self: Duration, start: datetime, tz: ZoneInfo | timezone) -> datetime:  # noqa: N805 - a method, cached
+    moment = start
+    if self.years or self.months or self.weeks or self.days:
+        local = start.astimezone(tz)
+        moved = _add_months(local.date(), self.years * 12 + self.months)
+        moved += timedelta(days=self.weeks * 7 + self.days)
+        wall = datetime.combine(moved, local.time().replace(tzinfo=None))
+        moment = resolve_local(wall, tz)
+    clock = timedelta(hours=self.hours, minutes=self.minutes, seconds=self.seconds)
+    return (moment + clock).astimezone(UTC) if clock else moment.astimezone(UTC)
 
 
 @lru_cache(maxsize=4096)
@@ -167,11 +174,8 @@ def parse_timestamp(value: object) -> datetime | None:
     """An aware UTC datetime from an ISO 8601 string or datetime; None otherwise."""
     if isinstance(value, datetime):
         moment = value
-    elif isinstance(value, str) and len(value) >= 10 and value[:4].isdigit() and value[4] == "-":
-        try:
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
-        except ValueError:
-            return None
+    elif isinstance(value, str):
+        return _parse_iso(value)
     elif isinstance(value, date) and not isinstance(value, datetime):
         moment = datetime.combine(value, time(0))
     else:
@@ -181,6 +185,22 @@ def parse_timestamp(value: object) -> datetime | None:
     return moment.astimezone(UTC)
 
 
+# Stored enrollment states repeat the same few timestamps across a batch: parsed and
+# formatted once each.
+@lru_cache(maxsize=8192)
+def _parse_iso(value: str) -> datetime | None:
+    if not (len(value) >= 10 and value[:4].isdigit() and value[4] == "-"):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+@lru_cache(maxsize=8192)
 def isoformat(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat()
 

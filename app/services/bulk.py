@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -26,6 +28,7 @@ class _Prepared:
 
 
 _prepared: dict[tuple[int, str], _Prepared] = {}
+_MISSING = object()
 
 
 def executemany(db: Session, statement: ClauseElement, rows: Sequence[dict[str, Any]]) -> int:
@@ -38,14 +41,25 @@ def executemany(db: Session, statement: ClauseElement, rows: Sequence[dict[str, 
         return 0
     conn = db.connection()
     prepared = _prepare(statement, conn.dialect)
-    names, processors = prepared.names, prepared.processors
-    if prepared.positional:
-        params: list[Any] = [tuple(value if proc is None else proc(value)
-                                   for proc, value in zip(processors, (row[n] for n in names)))
-                             for row in rows]
-    else:
-        params = [{n: (row[n] if proc is None else proc(row[n])) for n, proc in zip(names, processors)}
-                  for row in rows]
+    names = prepared.names
+    get = itemgetter(*names) if len(names) > 1 else (lambda row: (row[names[0]],))
+    converting = [(i, proc) for i, proc in enumerate(prepared.processors) if proc is not None]
+    # A batch repeats its timestamps (`now`, one wake time for everybody the same wait holds):
+    # each distinct datetime is converted once per call, not once per row.
+    seen: dict[Any, Any] = {}
+    params: list[Any] = []
+    for row in rows:
+        values = list(get(row))
+        for i, proc in converting:
+            value = values[i]
+            if value.__class__ is datetime:
+                converted = seen.get(value, _MISSING)
+                if converted is _MISSING:
+                    converted = seen[value] = proc(value)
+                values[i] = converted
+            else:
+                values[i] = proc(value)
+        params.append(tuple(values) if prepared.positional else dict(zip(names, values)))
     return conn.exec_driver_sql(prepared.sql, params).rowcount
 
 
