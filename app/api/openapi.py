@@ -2,6 +2,7 @@
 validate them (JSON Schema 2020-12, which OpenAPI 3.1 uses as it is)."""
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -11,7 +12,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from app.api import bp
-from app.api.routing import OPERATIONS, ApiCall, Operation, Problem, operation
+from app.api.routing import MAX_ID, OPERATIONS, ApiCall, Operation, Problem, operation
 from app.services.api_keys import SCOPES
 
 VERSION = "1"
@@ -23,11 +24,18 @@ ERRORS: dict[str, tuple[str, str]] = {
     "400": ("BadRequest", "The body is not JSON, or a header is malformed."),
     "401": ("Unauthorized", "No API key, an unknown or revoked one, or (for keys that sign) a bad signature."),
     "403": ("Forbidden", "The key lacks the scope this route needs."),
+    "404": ("NotFound", "Nothing has the id (or slug) in the path."),
     "413": ("PayloadTooLarge", "The body is larger than API_MAX_BODY_BYTES."),
     "415": ("UnsupportedMediaType", "The body is not sent as application/json."),
     "422": ("ValidationFailed", "The JSON does not match the schema; errors[] points at each bad field."),
     "429": ("TooManyRequests", "The key's rate limit is used up; wait Retry-After seconds."),
 }
+
+
+#: Flask converters as JSON Schema, for path parameters.
+_CONVERTERS: dict[str, dict[str, Any]] = {"int": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+                                          "string": {"type": "string", "minLength": 1, "maxLength": 200}}
+_PATH_PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
 
 
 def _models() -> list[tuple[type[BaseModel], JsonSchemaMode]]:
@@ -41,18 +49,53 @@ def _models() -> list[tuple[type[BaseModel], JsonSchemaMode]]:
 
 
 def _responses(op: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
-    own: dict[str, Any] = {"description": op.result_description}
-    if op.result is not None:
-        own["content"] = {"application/json": {"schema": refs[(op.result, "serialization")]}}
-    out = {str(op.status): own}
+    out: dict[str, Any] = {}
+    for status, description in ((op.status, op.result_description), *op.also):
+        own: dict[str, Any] = {"description": description}
+        if op.result is not None:
+            own["content"] = {"application/json": {"schema": refs[(op.result, "serialization")]}}
+        out[str(status)] = own
     codes = ["429"]
     if op.scope:
         codes += ["401", "403"]
     if op.body is not None:
         codes += ["400", "413", "415", "422"]
-    for code in sorted(codes):
+    if op.query is not None:
+        codes.append("422")
+    if _PATH_PARAM.search(op.rule):
+        codes.append("404")
+    for code in sorted(set(codes)):
         out[code] = {"$ref": f"#/components/responses/{ERRORS[code][0]}"}
-    return out
+    for status, description in op.errors:
+        out[str(status)] = {"description": description,
+                            "content": {PROBLEM_JSON: {"schema": {"$ref": REF.format(model="Problem")}}}}
+    return dict(sorted(out.items()))
+
+
+def _not_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """A query parameter is absent or a value; `X | None` in its model means "may be left out"."""
+    variants = [v for v in schema.get("anyOf", ()) if v != {"type": "null"}]
+    if "anyOf" in schema and len(variants) == 1:
+        rest = {k: v for k, v in schema.items() if k not in ("anyOf", "default") or (k == "default" and v is not None)}
+        return {**variants[0], **rest}
+    return schema
+
+
+def _parameters(op: Operation) -> list[dict[str, Any]]:
+    params: list[dict[str, Any]] = [
+        {"name": name, "in": "path", "required": True, "schema": dict(_CONVERTERS.get(kind or "string",
+                                                                                        _CONVERTERS["string"]))}
+        for kind, name in _PATH_PARAM.findall(op.rule)]
+    if op.query is not None:
+        schema = op.query.model_json_schema()
+        required = set(schema.get("required", ()))
+        for name, prop in schema.get("properties", {}).items():
+            prop = _not_null({k: v for k, v in prop.items() if k not in ("title", "description")})
+            params.append({"name": name, "in": "query", "required": name in required,
+                           "description": schema["properties"][name].get("description", ""), "schema": prop})
+    params += [{"name": h.name, "in": "header", "required": False, "description": h.description,
+                "schema": {"type": "string", "minLength": 1, "maxLength": h.max_length}} for h in op.headers]
+    return params
 
 
 def _operation(op: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
@@ -64,12 +107,11 @@ def _operation(op: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
     }
     if op.scope:
         item["x-scope"] = op.scope
-    if op.headers:
-        item["parameters"] = [{"name": h.name, "in": "header", "required": False, "description": h.description,
-                               "schema": {"type": "string", "minLength": 1, "maxLength": h.max_length}}
-                              for h in op.headers]
+    parameters = _parameters(op)
+    if parameters:
+        item["parameters"] = parameters
     if op.body is not None:
-        item["requestBody"] = {"required": True, "content": {
+        item["requestBody"] = {"required": not op.body_optional, "content": {
             "application/json": {"schema": refs[(op.body, "validation")]}}}
     return item
 

@@ -70,18 +70,24 @@ class WebhookReceipt(BaseModel):
 SIGNED = ("Authenticated by the shop's own signature ({header}: base64 HMAC-SHA256 of the raw body with "
           "the source's secret), not an API key: unknown sources and bad signatures get 401, nothing stored. "
           "A repeated {delivery} answers 200 and stores nothing. See docs/integrations.md.")
-RESULT = "Stored (202), or acknowledged without a new event (200)."
+RESULT = "Stored: an event was made from the delivery."
+ACKNOWLEDGED = ((200, "Acknowledged without a new event: a duplicate, a known event, an ignored or unknown "
+                      "topic, a privacy request, WooCommerce's ping."),)
+REFUSALS = ((400, "A header the shop always sends is missing or malformed, or the body is not JSON."),
+            (401, "No enabled source has this URL, or the signature is missing or does not match."),
+            (413, "The body is larger than 5 MiB."))
 
 
 @operation(bp, "POST", "/webhooks/shopify/<source>", summary="Receive a Shopify webhook", tag=TAG, scope=None,
-           status=202, result=WebhookReceipt, result_description=RESULT,
+           status=202, result=WebhookReceipt, result_description=RESULT, also=ACKNOWLEDGED, errors=REFUSALS,
            description=SIGNED.format(header="X-Shopify-Hmac-Sha256", delivery="X-Shopify-Webhook-Id"))
 def shopify_webhook(call: ApiCall, source: str) -> ResponseReturnValue:
     return _receive("shopify", source)
 
 
 @operation(bp, "POST", "/webhooks/woocommerce/<source>", summary="Receive a WooCommerce webhook", tag=TAG,
-           scope=None, status=202, result=WebhookReceipt, result_description=RESULT,
+           scope=None, status=202, result=WebhookReceipt, result_description=RESULT, also=ACKNOWLEDGED,
+           errors=REFUSALS,
            description=SIGNED.format(header="X-WC-Webhook-Signature", delivery="X-WC-Webhook-Delivery-ID")
            + " WooCommerce's unsigned ping (`webhook_id=N`, form-encoded) is answered 200.")
 def woocommerce_webhook(call: ApiCall, source: str) -> ResponseReturnValue:

@@ -42,6 +42,10 @@ def _register() -> None:
                     simulate):
         main.add_command(command)
     main.add_command(sources_group)
+    from app.cli.transfer import export, import_
+
+    main.add_command(export)
+    main.add_command(import_)
 
 
 _register()

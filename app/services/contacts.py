@@ -13,8 +13,8 @@ from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.errors import NotFound, ValidationFailed
-from app.models import (Contact, Enrollment, EnrollmentStep, Event, Journey, Message, SubscriptionStatus,
-                        Suppression, email_digest)
+from app.models import (Contact, Enrollment, EnrollmentStep, Event, Journey, JourneyVersion, Message,
+                        SubscriptionStatus, Suppression, Template, TemplateVersion, email_digest)
 
 #: Contacts per page in the list.
 PAGE_SIZE = 50
@@ -51,6 +51,7 @@ class EnrollmentView:
     journey_id: int
     journey_name: str
     version_id: int
+    version: int
     status: str
     node: str | None
     since: datetime
@@ -69,6 +70,8 @@ class ContactDetail:
     events: list[Event]
     enrollments: list[EnrollmentView]
     messages: list[Message]
+    #: template version id → (template slug, version number), for the messages.
+    templates: dict[int, tuple[str, int]] = field(default_factory=dict)
 
     @property
     def status(self) -> str:
@@ -125,18 +128,46 @@ def contact_detail(db: Session, contact_id: int) -> ContactDetail:
                              .order_by(Event.occurred_at.desc(), Event.id.desc()).limit(DETAIL_EVENTS)))
     messages = list(db.scalars(select(Message).where(Message.contact_id == contact.id)
                                .order_by(Message.created_at.desc(), Message.id.desc()).limit(DETAIL_MESSAGES)))
-    return ContactDetail(contact, consent_of(db, contact), events, _enrollments(db, contact.id), messages)
+    version_ids = {m.template_version_id for m in messages if m.template_version_id}
+    templates = {ident: (slug, number) for ident, slug, number in db.execute(
+        select(TemplateVersion.id, Template.slug, TemplateVersion.number)
+        .join(Template, Template.id == TemplateVersion.template_id)
+        .where(TemplateVersion.id.in_(version_ids)))} if version_ids else {}
+    return ContactDetail(contact, consent_of(db, contact), events, _enrollments(db, contact.id), messages,
+                         templates)
+
+
+def find(db: Session, *, email: str | None, external_id: str | None) -> Contact | None:
+    """The contact an upsert with these keys would update (external_id first), or None."""
+    found = None
+    if external_id:
+        found = db.scalar(select(Contact).where(Contact.external_id == external_id))
+    if found is None and email:
+        found = db.scalar(select(Contact).where(Contact.email == email.strip().lower()))
+    return found
+
+
+def suppressions(db: Session, contacts: list[Contact]) -> dict[int, str]:
+    """contact id → suppression reason, for those of `contacts` that get nothing."""
+    digests = {email_digest(c.email): c.id for c in contacts}
+    if not digests:
+        return {}
+    return {digests[h]: reason for h, reason in db.execute(
+        select(Suppression.email_hash, Suppression.reason).where(Suppression.email_hash.in_(list(digests))))}
 
 
 def _enrollments(db: Session, contact_id: int) -> list[EnrollmentView]:
-    rows = db.execute(select(Enrollment, Journey.name).join(Journey, Journey.id == Enrollment.journey_id)
+    rows = db.execute(select(Enrollment, Journey.name, JourneyVersion.number)
+                      .join(Journey, Journey.id == Enrollment.journey_id)
+                      .join(JourneyVersion, JourneyVersion.id == Enrollment.version_id)
                       .where(Enrollment.contact_id == contact_id)
-                      .order_by(Enrollment.entered_at.desc(), Enrollment.id.desc())).tuples().all()
+                      .order_by(Enrollment.entered_at.desc(), Enrollment.id.desc())).all()
     steps: dict[int, list[EnrollmentStep]] = {}
     if rows:
-        for step in db.scalars(select(EnrollmentStep).where(EnrollmentStep.enrollment_id.in_([e.id for e, _ in rows]))
+        for step in db.scalars(select(EnrollmentStep).where(EnrollmentStep.enrollment_id.in_([e.id for e, _, _ in rows]))
                                .order_by(EnrollmentStep.at, EnrollmentStep.id)):
             steps.setdefault(step.enrollment_id, []).append(step)
-    return [EnrollmentView(e.id, e.journey_id, name, e.version_id, e.status, e.node, e.updated_at, e.entered_at,
-                           e.wake_at, e.waiting_for, e.exit_reason, e.holdout, steps.get(e.id, [])[-DETAIL_STEPS:])
-            for e, name in rows]
+    return [EnrollmentView(e.id, e.journey_id, name, e.version_id, number, e.status, e.node, e.updated_at,
+                           e.entered_at, e.wake_at, e.waiting_for, e.exit_reason, e.holdout,
+                           steps.get(e.id, [])[-DETAIL_STEPS:])
+            for e, name, number in rows]

@@ -62,19 +62,19 @@ def list_journeys(db: Session, now: datetime, *, include_archived: bool = True) 
     stmt = select(Journey, User.email).outerjoin(User, User.id == Journey.updated_by_id)
     if not include_archived:
         stmt = stmt.where(Journey.status != JourneyStatus.archived)
-    rows = db.execute(stmt.order_by(Journey.updated_at.desc(), Journey.id.desc())).tuples().all()
+    rows = db.execute(stmt.order_by(Journey.updated_at.desc(), Journey.id.desc())).all()
     ids = [j.id for j, _ in rows]
     if not ids:
         return []
     live = dict(db.execute(select(JourneyVersion.journey_id, func.max(JourneyVersion.number))
-                           .where(JourneyVersion.journey_id.in_(ids)).group_by(JourneyVersion.journey_id)).tuples().all())
+                           .where(JourneyVersion.journey_id.in_(ids)).group_by(JourneyVersion.journey_id)).all())
     inside = dict(db.execute(select(Enrollment.journey_id, func.count()).where(
-        Enrollment.journey_id.in_(ids), Enrollment.status.in_(INSIDE)).group_by(Enrollment.journey_id)).tuples().all())
+        Enrollment.journey_id.in_(ids), Enrollment.status.in_(INSIDE)).group_by(Enrollment.journey_id)).all())
     sent = dict(db.execute(select(Enrollment.journey_id, func.count(Message.id))
                            .join(Message, Message.enrollment_id == Enrollment.id)
                            .where(Enrollment.journey_id.in_(ids), Message.status.in_(SENT),
                                   Message.sent_at >= now - RECENT)
-                           .group_by(Enrollment.journey_id)).tuples().all())
+                           .group_by(Enrollment.journey_id)).all())
     return [JourneySummary(j.id, j.name, j.status.value, live.get(j.id), inside.get(j.id, 0), sent.get(j.id, 0),
                            j.created_at, j.updated_at, email) for j, email in rows]
 
@@ -84,21 +84,21 @@ def node_counts(db: Session, journey: Journey) -> dict[str, NodeCounts]:
     counts: dict[str, NodeCounts] = {}
     mine = Enrollment.journey_id == journey.id
     for node, n in db.execute(select(Enrollment.node, func.count()).where(mine, Enrollment.status == "waiting")
-                              .group_by(Enrollment.node)).tuples():
+                              .group_by(Enrollment.node)):
         if node:
             counts.setdefault(node, NodeCounts()).waiting = n
     steps = (select(EnrollmentStep.node, EnrollmentStep.outcome, func.count())
              .join(Enrollment, Enrollment.id == EnrollmentStep.enrollment_id).where(mine)
              .group_by(EnrollmentStep.node, EnrollmentStep.outcome))
-    for node, outcome, n in db.execute(steps).tuples():
+    for node, outcome, n in db.execute(steps):
         counts.setdefault(node, NodeCounts()).outcomes[outcome] = n
     for node, n in db.execute(select(EnrollmentStep.node, func.count(distinct(EnrollmentStep.enrollment_id)))
                               .join(Enrollment, Enrollment.id == EnrollmentStep.enrollment_id).where(mine)
-                              .group_by(EnrollmentStep.node)).tuples():
+                              .group_by(EnrollmentStep.node)):
         counts.setdefault(node, NodeCounts()).reached = n
     for node, status, n in db.execute(select(Message.node, Message.status, func.count())
                                       .join(Enrollment, Enrollment.id == Message.enrollment_id).where(mine)
-                                      .group_by(Message.node, Message.status)).tuples():
+                                      .group_by(Message.node, Message.status)):
         if node:
             counts.setdefault(node, NodeCounts()).messages[status] = n
     return counts
@@ -107,16 +107,16 @@ def node_counts(db: Session, journey: Journey) -> dict[str, NodeCounts]:
 def journey_stats(db: Session, journey: Journey) -> JourneyStats:
     mine = Enrollment.journey_id == journey.id
     by_status = dict(db.execute(select(Enrollment.status, func.count()).where(mine)
-                                .group_by(Enrollment.status)).tuples().all())
+                                .group_by(Enrollment.status)).all())
     exited = dict(db.execute(select(Enrollment.exit_reason, func.count())
                              .where(mine, Enrollment.status == "exited")
-                             .group_by(Enrollment.exit_reason)).tuples().all())
+                             .group_by(Enrollment.exit_reason)).all())
     goals = db.scalar(select(func.count(distinct(EnrollmentStep.enrollment_id)))
                       .join(Enrollment, Enrollment.id == EnrollmentStep.enrollment_id)
                       .where(mine, EnrollmentStep.outcome == "goal_reached")) or 0
     messages = dict(db.execute(select(Message.status, func.count())
                                .join(Enrollment, Enrollment.id == Message.enrollment_id).where(mine)
-                               .group_by(Message.status)).tuples().all())
+                               .group_by(Message.status)).all())
     return JourneyStats(entered=sum(by_status.values()), inside=sum(by_status.get(s, 0) for s in INSIDE),
                         completed=by_status.get("completed", 0),
                         exited={reason or "unknown": n for reason, n in exited.items()},

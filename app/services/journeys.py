@@ -249,7 +249,7 @@ def version_numbers(db: Session, journey_ids: list[int]) -> dict[int, int]:
         return {}
     return dict(db.execute(select(JourneyVersion.journey_id, func.max(JourneyVersion.number))
                            .where(JourneyVersion.journey_id.in_(journey_ids))
-                           .group_by(JourneyVersion.journey_id)).tuples().all())
+                           .group_by(JourneyVersion.journey_id)).all())
 
 
 def _audit(db: Session, user_id: int | None, by: str | None, action: str, journey: Journey, now: datetime,

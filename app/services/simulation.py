@@ -71,7 +71,7 @@ def database_templates(db: Session) -> dict[str, TemplateSource]:
                       .join(newest, newest.c.template_id == Template.id)
                       .join(TemplateVersion, (TemplateVersion.template_id == Template.id)
                             & (TemplateVersion.number == newest.c.n))
-                      .where(Template.archived.is_(False))).tuples()
+                      .where(Template.archived.is_(False)))
     return {slug: TemplateSource(subject, mjml, preheader or "", category)
             for slug, category, subject, mjml, preheader in rows}
 

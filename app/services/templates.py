@@ -132,9 +132,11 @@ def unbalanced_tag(mjml: str) -> tuple[int, str] | None:
             continue
         if not closing:
             stack.append((name, line))
+        elif any(open_name == name for open_name, _ in stack) and stack[-1][0] != name:
+            inner, opened = stack[-1]
+            return opened, f"<{inner}> is not closed before </{name}> on line {line}"
         elif not stack or stack[-1][0] != name:
-            expected = f"<{stack[-1][0]}> from line {stack[-1][1]} is still open" if stack else "nothing is open"
-            return line, f"</{name}> closes a tag that is not open ({expected})"
+            return line, f"</{name}> closes a tag that is not open"
         else:
             stack.pop()
     if stack:
@@ -280,7 +282,7 @@ def list_templates(db: Session, *, include_archived: bool = False) -> list[Templ
         stmt = stmt.where(Template.archived.is_(False))
     return [TemplateSummary(t.id, t.slug, t.name, t.category, t.tracking, t.archived, v.number, v.subject,
                             template_has_unsubscribe_link(v.mjml), t.created_at, t.updated_at)
-            for t, v in db.execute(stmt).tuples()]
+            for t, v in db.execute(stmt)]
 
 
 def as_input(template: Template, version: TemplateVersion) -> TemplateIn:

@@ -16,6 +16,13 @@ CSRF_EXEMPT: set[str] = set()
 # The API authenticates with Bearer keys only, never the session cookie, so a forged
 # cross-site request has nothing to ride on (checked in test_api_events.py).
 CSRF_EXEMPT |= {"/api/v1/events", "/api/v1/events/batch"}
+# The same for the scripting API: Bearer keys only (test_api_auth.py shows a session cookie is not enough).
+CSRF_EXEMPT |= {"/api/v1/contacts", "/api/v1/templates", "/api/v1/templates/<slug>",
+                "/api/v1/templates/<slug>/preview", "/api/v1/journeys", "/api/v1/journeys/import",
+                "/api/v1/journeys/<int:journey_id>", "/api/v1/journeys/<int:journey_id>/validate",
+                "/api/v1/journeys/<int:journey_id>/publish", "/api/v1/journeys/<int:journey_id>/pause",
+                "/api/v1/journeys/<int:journey_id>/resume", "/api/v1/journeys/<int:journey_id>/archive",
+                "/api/v1/journeys/<int:journey_id>/simulate"}
 # Shop webhooks are authenticated by the shop's HMAC of the body (test_shop_webhooks.py).
 CSRF_EXEMPT |= {"/api/v1/webhooks/shopify/<source>", "/api/v1/webhooks/woocommerce/<source>"}
 

@@ -52,11 +52,34 @@ TABLE: dict[tuple[str, str], dict[str, object]] = {
     ("GET", "/api/v1/openapi.json"): OPEN,
     ("POST", "/api/v1/events"): API_KEY_ONLY,
     ("POST", "/api/v1/events/batch"): API_KEY_ONLY,
+    ("POST", "/api/v1/contacts"): API_KEY_ONLY,
+    ("GET", "/api/v1/contacts"): API_KEY_ONLY,
+    ("GET", "/api/v1/contacts/<int:contact_id>"): API_KEY_ONLY,
+    ("POST", "/api/v1/templates"): API_KEY_ONLY,
+    ("GET", "/api/v1/templates"): API_KEY_ONLY,
+    ("GET", "/api/v1/templates/<slug>"): API_KEY_ONLY,
+    ("PUT", "/api/v1/templates/<slug>"): API_KEY_ONLY,
+    ("PATCH", "/api/v1/templates/<slug>"): API_KEY_ONLY,
+    ("POST", "/api/v1/templates/<slug>/preview"): API_KEY_ONLY,
+    ("POST", "/api/v1/journeys"): API_KEY_ONLY,
+    ("GET", "/api/v1/journeys"): API_KEY_ONLY,
+    ("POST", "/api/v1/journeys/import"): API_KEY_ONLY,
+    ("GET", "/api/v1/journeys/<int:journey_id>"): API_KEY_ONLY,
+    ("PUT", "/api/v1/journeys/<int:journey_id>"): API_KEY_ONLY,
+    ("POST", "/api/v1/journeys/<int:journey_id>/validate"): API_KEY_ONLY,
+    ("POST", "/api/v1/journeys/<int:journey_id>/publish"): API_KEY_ONLY,
+    ("POST", "/api/v1/journeys/<int:journey_id>/pause"): API_KEY_ONLY,
+    ("POST", "/api/v1/journeys/<int:journey_id>/resume"): API_KEY_ONLY,
+    ("POST", "/api/v1/journeys/<int:journey_id>/archive"): API_KEY_ONLY,
+    ("GET", "/api/v1/journeys/<int:journey_id>/stats"): API_KEY_ONLY,
+    ("POST", "/api/v1/journeys/<int:journey_id>/simulate"): API_KEY_ONLY,
+    ("GET", "/api/v1/journeys/<int:journey_id>/export"): API_KEY_ONLY,
     ("POST", "/api/v1/webhooks/shopify/<source>"): SHOP_SIGNED_ONLY,
     ("POST", "/api/v1/webhooks/woocommerce/<source>"): SHOP_SIGNED_ONLY,
 }
 
-SAMPLE_ARGS = {"user_id": "999999", "key_id": "999999", "filename": "css/app.css", "source": "no-such-source"}
+SAMPLE_ARGS = {"user_id": "999999", "key_id": "999999", "filename": "css/app.css", "source": "no-such-source",
+               "contact_id": "999999", "journey_id": "999999", "slug": "no-such-template"}
 
 
 def app_routes(app) -> set[tuple[str, str]]:  # type: ignore[no-untyped-def]
@@ -111,8 +134,8 @@ def _call(client, method: str, path: str, role: str) -> tuple[int, str]:  # type
         resp = client.get(path)
     else:
         token = page_csrf(client)
-        resp = client.post(path, data={"csrf_token": token, "email": "nobody@example.com",
-                                       "password": "short", "role": "admin"},
+        resp = client.open(path, method=method, data={"csrf_token": token, "email": "nobody@example.com",
+                                                       "password": "short", "role": "admin"},
                            environ_base={"REMOTE_ADDR": f"10.9.{ROLES.index(role)}.1"})
     resp.close()  # static files are streamed from an open file
     return resp.status_code, resp.headers.get("Location", "")
