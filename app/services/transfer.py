@@ -104,7 +104,7 @@ def import_documents(db: Session, documents: Sequence[ExportDocument], *, replac
 
     `where` names each document in errors (its file name); pointers are into the document."""
     labels = list(where) if where is not None else ["this file"] * len(documents)
-    _check_templates(db, documents, labels, replace_templates)
+    _check_templates(db, documents, labels, replace_templates, named=where is not None)
     done: dict[str, str] = {}  # slug → what this import did with it
     results = []
     for document in documents:
@@ -119,12 +119,12 @@ def import_documents(db: Session, documents: Sequence[ExportDocument], *, replac
 
 
 def _check_templates(db: Session, documents: Sequence[ExportDocument], labels: Sequence[str],
-                     replace: bool) -> None:
+                     replace: bool, *, named: bool) -> None:
     problems: list[FieldProblem] = []
     first: dict[str, tuple[TemplateIn, str]] = {}
     for document, label in zip(documents, labels):
         for index, data in enumerate(document.templates):
-            pointer, prefix = f"/templates/{index}", "" if where is None else f"{label}: "
+            pointer, prefix = f"/templates/{index}", f"{label}: " if named else ""
             earlier = first.setdefault(data.slug, (data, label))
             if earlier[0] != data:
                 problems.append(FieldProblem(f"{prefix}template {data.slug!r} differs from the one in "
