@@ -46,6 +46,15 @@ class Settings:
     trace_retention_days: int = 180  # steps of finished enrollments older than this are pruned; 0: keep
     api_max_body_bytes: int = DEFAULT_API_MAX_BODY_BYTES
     api_rate_limit: str = DEFAULT_API_RATE_LIMIT
+    # Consent and deliverability (docs/deliverability.md): a second mail stream for transactional
+    # mail, DKIM signing, and what the bounce webhooks trust.
+    smtp_url_transactional: str | None = None  # None: transactional mail goes where SMTP_URL says
+    mail_rate_per_second_transactional: int | None = None  # None: shares MAIL_RATE_PER_SECOND's window
+    dkim_private_key_path: str | None = None
+    dkim_selector: str | None = None
+    dkim_domain: str | None = None  # None: the sender address's domain
+    bounce_sns_topic_arns: tuple[str, ...] = ()  # SNS topics whose signed notifications need no token
+    sendgrid_webhook_public_key: str | None = None  # base64 DER; set: SendGrid posts must be signed
     extra: Mapping[str, object] = field(default_factory=dict)
 
     @property
@@ -93,6 +102,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             f"REDIS_URL={redis_url!r} is not a Redis URL: use redis://host:6379/0, "
             "rediss://… or unix:///path/to/redis.sock, or unset it to use the embedded Redis."
         )
+    if env_vars.get("DKIM_PRIVATE_KEY_PATH") and not env_vars.get("DKIM_SELECTOR"):
+        raise ConfigError("DKIM_PRIVATE_KEY_PATH is set but DKIM_SELECTOR is not: receivers find the public "
+                          "key at <selector>._domainkey.<domain>, so both are needed (docs/deliverability.md).")
     return Settings(
         env=env,
         instance_path=instance,
@@ -112,6 +124,16 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         api_max_body_bytes=_positive("API_MAX_BODY_BYTES",
                                      env_vars.get("API_MAX_BODY_BYTES", str(DEFAULT_API_MAX_BODY_BYTES))),
         api_rate_limit=_rate_limit("API_RATE_LIMIT", env_vars.get("API_RATE_LIMIT", DEFAULT_API_RATE_LIMIT)),
+        smtp_url_transactional=env_vars.get("SMTP_URL_TRANSACTIONAL") or None,
+        mail_rate_per_second_transactional=_count("MAIL_RATE_PER_SECOND_TRANSACTIONAL",
+                                                  env_vars["MAIL_RATE_PER_SECOND_TRANSACTIONAL"])
+        if env_vars.get("MAIL_RATE_PER_SECOND_TRANSACTIONAL") else None,
+        dkim_private_key_path=env_vars.get("DKIM_PRIVATE_KEY_PATH") or None,
+        dkim_selector=env_vars.get("DKIM_SELECTOR") or None,
+        dkim_domain=(env_vars.get("DKIM_DOMAIN") or "").strip().lower() or None,
+        bounce_sns_topic_arns=tuple(a.strip() for a in env_vars.get("BOUNCE_SNS_TOPIC_ARNS", "").split(",")
+                                    if a.strip()),
+        sendgrid_webhook_public_key=env_vars.get("SENDGRID_WEBHOOK_PUBLIC_KEY") or None,
     )
 
 

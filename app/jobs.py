@@ -105,22 +105,16 @@ def advance_enrollments(ids: list[int]) -> dict[str, int]:
 
 
 def deliver_messages(ids: list[int]) -> dict[str, int]:
-    from app.mail import backend_from_settings
+    from app.mail.streams import streams_from_settings
+    from app.services import dkim_keys
 
     settings = current_app.config["SETTINGS"]
-    outcomes = delivery.deliver(db.session, ids, clock.now, backend_from_settings(settings), settings,
-                                _limiter(settings))
+    # Marketing and transactional streams (their own SMTP and rate when configured), DKIM-signed with a key.
+    streams = streams_from_settings(settings, dkim_keys.signer(db.session, settings))
+    outcomes = delivery.deliver(db.session, ids, clock.now, streams, settings)
     return dict(outcomes)
 
 
 def call_webhooks(ids: list[int]) -> dict[str, int]:
     return dict(webhook_calls.deliver(db.session, ids, clock.now))
 
-
-def _limiter(settings: Any) -> Any:
-    rate = getattr(settings, "mail_rate_per_second", 0)
-    if not rate:
-        return None
-    from app.mail.ratelimit import SendRateLimiter
-
-    return SendRateLimiter(settings.effective_redis_url, rate)

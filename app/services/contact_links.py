@@ -1,7 +1,8 @@
 """Links that name a contact in an email: unsubscribe and preferences, signed by the app.
 
-The pages behind them (one-click unsubscribe, preference center) come with the
-consent work; the tokens are opaque and signed now, so mail sent today keeps working.
+The pages behind them (one-click unsubscribe, preference center) are app/web/public.py; the
+tokens are opaque and signed, and never expire: an unsubscribe link must work for as long as
+the email it came in can be opened.
 """
 from __future__ import annotations
 
@@ -34,3 +35,14 @@ def read_unsubscribe(settings: Settings, token: str) -> tuple[int, str | None] |
     except (BadSignature, ValueError, TypeError):
         return None
     return int(contact_id), key
+
+
+def read_preferences(settings: Settings, token: str) -> int | None:
+    """The contact id of a genuine preferences token, else None."""
+    from itsdangerous import BadSignature
+
+    try:
+        contact_id, _ = URLSafeSerializer(settings.secret_key, salt=PREFERENCES_SALT).loads(token)
+    except (BadSignature, ValueError, TypeError):
+        return None
+    return int(contact_id)

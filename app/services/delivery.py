@@ -17,13 +17,15 @@ from datetime import datetime
 from email.utils import parseaddr
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.mail import AmbiguousFailure, MailBackend, PermanentFailure, TemporaryFailure, build_message
-from app.models import Contact, Enrollment, Message, SubscriptionStatus, TemplateVersion
-from app.services import ledger, workspace
+from app.mail.streams import Streams
+from app.models import Contact, Enrollment, EnrollmentStep, Message, SubscriptionStatus, TemplateVersion
+from app.services import double_opt_in, ledger, workspace
+from app.services.unsubscribe import with_footer
 from app.services.workspace import Sender, Workspace
 from app.services.ledger import Leased
 from app.services.contact_links import preferences_url, unsubscribe_url
@@ -31,7 +33,7 @@ from app.services.facts import COLUMNS, facts_for_many
 from journeys.errors import TemplateError
 from journeys.state import ContactFacts
 from journeys.personalisation import template_context
-from journeys.rendering import RenderedEmail, Renderer, TemplateSource
+from journeys.rendering import RenderedEmail, Renderer, TemplateSource, template_has_unsubscribe_link
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +44,7 @@ class RateLimiter(Protocol):
     def acquire(self, timeout: float) -> bool: ...
 
 
-def deliver(db: Session, ids: list[int], now_fn: Callable[[], datetime], backend: MailBackend,
+def deliver(db: Session, ids: list[int], now_fn: Callable[[], datetime], backend: MailBackend | Streams,
             settings: Settings, limiter: RateLimiter | None = None) -> Counter[str]:
     """Send the queued, due messages among `ids`; returns counts by outcome.
 
@@ -52,14 +54,16 @@ def deliver(db: Session, ids: list[int], now_fn: Callable[[], datetime], backend
     message costs one commit. What a render needs (contacts, their consent and
     suppression, templates, trigger events) is read once per batch, when the
     job starts: consent is as fresh as the job, not as old as the journey step.
+    `backend` may be mail Streams (app/mail/streams.py): each category then goes its own way.
     """
     outcomes: Counter[str] = Counter()
     batch = _Batch.load(db, ids, now_fn(), settings.mail_from)
     pending = list(ids)
-    with backend:
+    streams = Streams.of(backend, limiter)
+    with streams:
         message = _lease_next(db, pending, now_fn)
         while message is not None:
-            outcomes[_deliver_one(db, message, batch, now_fn, backend, settings, limiter)] += 1
+            outcomes[_deliver_one(db, message, batch, now_fn, streams, settings)] += 1
             message = _lease_next(db, pending, now_fn)  # commits this outcome with the next lease
     return outcomes
 
@@ -100,7 +104,7 @@ class _Batch:
 
 
 def _deliver_one(db: Session, message: Leased, batch: _Batch, now_fn: Callable[[], datetime],
-                 backend: MailBackend, settings: Settings, limiter: RateLimiter | None) -> str:
+                 streams: Streams, settings: Settings) -> str:
     now = now_fn()
     contact = batch.contacts.get(message.contact_id)
     if contact is None:
@@ -109,10 +113,14 @@ def _deliver_one(db: Session, message: Leased, batch: _Batch, now_fn: Callable[[
     refusal = _refusal(message, contact, batch.facts[contact.id], batch.workspace.marketing_consent)
     if refusal:
         ledger.mark_suppressed(db, message, now, refusal)
+        _trace_refusal(db, message, now, refusal)
         return "suppressed"
     unsubscribe = unsubscribe_url(settings, contact.id, message.key)
     try:
-        email = render(message, batch, settings, unsubscribe)
+        if double_opt_in.owns(message.key):
+            email = double_opt_in.render(settings, batch.workspace.shop_name, contact.id, message.key)
+        else:
+            email = render(message, batch, settings, unsubscribe)
     except TemplateError as exc:
         ledger.mark_failed(db, message, now, f"template: {exc}")
         return "failed"
@@ -123,11 +131,12 @@ def _deliver_one(db: Session, message: Leased, batch: _Batch, now_fn: Callable[[
                          domain=_domain(sender.from_header),
                          list_unsubscribe=unsubscribe if marketing else None,
                          one_click=marketing, headers={"Reply-To": sender.reply_to} if sender.reply_to else None)
-    if limiter is not None and not limiter.acquire(timeout=60):
+    stream = streams.for_category(message.category)
+    if stream.limiter is not None and not stream.limiter.acquire(timeout=60):
         ledger.retry_later(db, message, now_fn(), "no slot under the send rate limit within 60 s")
         return "retrying"
     try:
-        provider_id = backend.send(mime)
+        provider_id = stream.send(mime)
     except TemporaryFailure as exc:
         return "retrying" if ledger.retry_later(db, message, now_fn(), str(exc)) else "failed"
     except PermanentFailure as exc:
@@ -146,12 +155,29 @@ def _deliver_one(db: Session, message: Leased, batch: _Batch, now_fn: Callable[[
 def _refusal(message: Leased, contact: Any, facts: ContactFacts, consent_mode: str = "explicit") -> str | None:
     if facts.suppressed:
         return "suppressed"
+    if double_opt_in.owns(message.key):
+        return double_opt_in.refusal(contact.subscription_status)
     if message.category == "marketing" and contact.subscription_status != SubscriptionStatus.subscribed:
         if contact.subscription_status == SubscriptionStatus.unsubscribed:
             return "unsubscribed"
+        if contact.subscription_status == SubscriptionStatus.unconfirmed:
+            return "unconfirmed"  # double opt-in pending: no marketing mail in either consent mode
         if consent_mode != "not_unsubscribed":  # the workspace's consent mode (Settings)
             return "no_consent"
     return None
+
+
+_T, _M = EnrollmentStep.__table__, Message.__table__
+# The journey's trace says why its email did not go, as it does for the core's own skips.
+_TRACE_REFUSAL = insert(_T).from_select(
+    ["enrollment_id", "at", "node", "outcome", "reason"],
+    select(_M.c.enrollment_id, bindparam("at"), func.coalesce(_M.c.node, "-"), literal("not_sent"),
+           bindparam("reason")).where(_M.c.id == bindparam("message_id"), _M.c.enrollment_id.is_not(None)))
+
+
+def _trace_refusal(db: Session, message: Leased, now: datetime, reason: str) -> None:
+    if message.enrollment_id is not None:
+        db.connection().execute(_TRACE_REFUSAL, {"at": now, "reason": reason[:40], "message_id": message.id})
 
 
 def render(message: Leased, batch: _Batch, settings: Settings, unsubscribe: str) -> RenderedEmail:
@@ -166,7 +192,15 @@ def render(message: Leased, batch: _Batch, settings: Settings, unsubscribe: str)
     source = TemplateSource(version.subject, version.mjml, version.preheader or "")
     # Not the id alone: SQLite may hand a deleted row's id to a new one.
     key = f"template-version-{version.id}-{version.template_id}-{version.number}-{version.created_at.isoformat()}"
-    return _renderer.render(source, context, key=key)
+    email = _renderer.render(source, context, key=key)
+    if message.category == "marketing" and not _links_unsubscribe(version.id, version.mjml):
+        email = with_footer(email, settings, contact_id, unsubscribe)  # every marketing email shows one
+    return email
+
+
+@lru_cache(maxsize=256)
+def _links_unsubscribe(version_id: int, mjml: str) -> bool:
+    return template_has_unsubscribe_link(mjml)
 
 
 @lru_cache(maxsize=16)

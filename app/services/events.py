@@ -19,10 +19,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.errors import ValidationFailed
-from app.models import Contact, Enrollment, Event, Journey, JourneyStatus, JourneyVersion, SubscriptionStatus
+from app.models import Contact, Enrollment, Event, Journey, JourneyStatus, JourneyVersion
 from app.services.enrollment import Applied, Batch, enroll
 from app.services.event_input import ContactIn, EventIn, parse  # noqa: F401 - callers use events.parse
-from app.services import workspace
+from app.services import consent, workspace
 from app.services.facts import facts_for
 from app.services.versions import latest_versions, runnable
 from journeys.errors import AddressError, JourneyError
@@ -133,7 +133,7 @@ def process_pending(db: Session, now: datetime, *, limit: int = BATCH) -> Applie
 
 
 def process_one(db: Session, event: Event, now: datetime, policy: Policy | None = None) -> Applied:
-    contact = upsert_contact(db, event.contact or {}, now)
+    contact = upsert_contact(db, event.contact or {}, now, origin=event.source)
     event.contact_id = contact.id
     if event.name in ORDER_EVENTS:
         _count_order(contact, event)
@@ -159,7 +159,7 @@ def process_one(db: Session, event: Event, now: datetime, policy: Policy | None 
     return applied.extend(entries.write(db))
 
 
-def upsert_contact(db: Session, data: dict[str, Any], now: datetime) -> Contact:
+def upsert_contact(db: Session, data: dict[str, Any], now: datetime, *, origin: str = "api") -> Contact:
     email, external_id = data.get("email"), data.get("external_id")
     contact = None
     fresh = {"populate_existing": True}  # a batch may have written this contact with set-based SQL
@@ -182,10 +182,9 @@ def upsert_contact(db: Session, data: dict[str, Any], now: datetime) -> Contact:
     for name in ("timezone", "locale"):
         if data.get(name):
             setattr(contact, name, data[name])
-    marketing = (data.get("consent") or {}).get("marketing")
-    if marketing:
-        contact.subscription_status = SubscriptionStatus(marketing)
     contact.updated_at = now
+    # Consent through its one service: recorded, double opt-in, never re-subscribing a suppressed address.
+    consent.apply_input(db, contact, data.get("consent"), origin=origin, now=now)
     db.flush()
     return contact
 

@@ -23,7 +23,8 @@ COUNTED = ("queued", "sending", "sent", "ambiguous")
 
 #: The contact columns facts are made of: a batch reads just these, no ORM objects.
 COLUMNS = (Contact.id, Contact.email, Contact.timezone, Contact.locale, Contact.tags, Contact.attributes,
-           Contact.subscription_status, Contact.orders_count, Contact.total_spent, Contact.last_order_at)
+           Contact.subscription_status, Contact.orders_count, Contact.total_spent, Contact.last_order_at,
+           Contact.erased_at)
 
 
 def metrics_of(contact: Any) -> dict[str, Any]:
@@ -60,5 +61,6 @@ def facts_for_many(db: Session, contacts: Sequence[Any], now: datetime) -> dict[
     return {c.id: ContactFacts(
         key=str(c.id), email=c.email, timezone=c.timezone, locale=c.locale,
         tags=frozenset(c.tags or ()), attributes=dict(c.attributes or {}), metrics=metrics_of(c),
-        consent={"marketing": c.subscription_status.value}, suppressed=c.id in suppressed,
+        consent={"marketing": c.subscription_status.value},
+        suppressed=c.id in suppressed or c.erased_at is not None,  # an erased contact gets nothing
         marketing_sends=tuple(sends.get(c.id, ()))) for c in contacts}

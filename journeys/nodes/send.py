@@ -56,6 +56,8 @@ def _refusal(cfg: SendConfig, ctx: StepContext) -> str | None:
     consent = contact.consent.get("marketing")
     if consent == "unsubscribed":
         return "unsubscribed"
+    if consent == "unconfirmed":
+        return "unconfirmed"  # double opt-in pending: no marketing mail whatever the consent mode
     if ctx.policy.consent_mode == "opt_in" and consent != "subscribed":
         return "no_consent"
     return None
