@@ -65,5 +65,8 @@ def _register_blueprints(app: Flask) -> None:
 
     for bp in (ops_bp, auth_bp, pages_bp, settings_bp, api_keys_bp, api_reference_bp):
         app.register_blueprint(bp)
+    from app.web.sources import bp as sources_bp
+
+    app.register_blueprint(sources_bp)
     api.init_app(app)
     app.register_blueprint(shop_webhooks_bp)  # signed by the shops, not by API keys

@@ -48,6 +48,12 @@ TABLE: dict[tuple[str, str], dict[str, object]] = {
     ("POST", "/settings/api-keys/"): {"anonymous": LOGIN, "viewer": 403, "marketer": 403, "admin": 422},
     ("POST", "/settings/api-keys/<int:key_id>/revoke"): ADMIN_ACTION_UNKNOWN_USER,
     ("POST", "/settings/api-keys/<int:key_id>/signing"): ADMIN_ACTION_UNKNOWN_USER,
+    ("GET", "/settings/sources/"): ADMIN_PAGE,
+    ("POST", "/settings/sources/"): {"anonymous": LOGIN, "viewer": 403, "marketer": 403, "admin": 422},
+    ("POST", "/settings/sources/<int:source_id>/secret"): ADMIN_ACTION_UNKNOWN_USER,
+    ("POST", "/settings/sources/<int:source_id>/window"): ADMIN_ACTION_UNKNOWN_USER,
+    ("POST", "/settings/sources/<int:source_id>/enabled"): ADMIN_ACTION_UNKNOWN_USER,
+    ("POST", "/settings/sources/<int:source_id>/delete"): ADMIN_ACTION_UNKNOWN_USER,
     ("GET", "/api-reference"): STAFF_PAGE,
     ("GET", "/api/v1/openapi.json"): OPEN,
     ("POST", "/api/v1/events"): API_KEY_ONLY,
@@ -79,7 +85,8 @@ TABLE: dict[tuple[str, str], dict[str, object]] = {
 }
 
 SAMPLE_ARGS = {"user_id": "999999", "key_id": "999999", "filename": "css/app.css", "source": "no-such-source",
-               "contact_id": "999999", "journey_id": "999999", "slug": "no-such-template"}
+               "contact_id": "999999", "journey_id": "999999", "slug": "no-such-template",
+               "source_id": "999999"}
 
 
 def app_routes(app) -> set[tuple[str, str]]:  # type: ignore[no-untyped-def]
