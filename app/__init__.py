@@ -62,8 +62,12 @@ def _register_blueprints(app: Flask) -> None:
     from app.web.ops import bp as ops_bp
     from app.web.pages import bp as pages_bp
     from app.web.settings import bp as settings_bp
+    from app.web.journey_preview import bp as journey_preview_bp
+    from app.web.templates_studio import bp as templates_studio_bp
+    from app.web.workspace_settings import bp as workspace_settings_bp
 
-    for bp in (ops_bp, auth_bp, pages_bp, settings_bp, api_keys_bp, api_reference_bp):
+    for bp in (ops_bp, auth_bp, pages_bp, settings_bp, api_keys_bp, api_reference_bp, templates_studio_bp,
+               journey_preview_bp, workspace_settings_bp):
         app.register_blueprint(bp)
     from app.web.sources import bp as sources_bp
 

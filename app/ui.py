@@ -8,7 +8,7 @@ from flask import Flask
 
 NAVIGATION = (
     ("web.journeys", "Journeys", "viewer"),
-    ("web.templates", "Templates", "viewer"),
+    ("templates_studio.index", "Templates", "viewer"),
     ("web.contacts", "Contacts", "viewer"),
     ("web.analytics", "Analytics", "viewer"),
     ("settings.index", "Settings", "admin"),

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.errors import ValidationFailed
-from app.mail import MailBackend, MailError, build_message
+from app.errors import ConfigError
+from app.mail import MailBackend, MailError, backend_from_settings, build_message
 from app.models import AuditEntry, User
 from app.services import workspace
 from journeys.addresses import parse_address
@@ -61,29 +62,33 @@ def allowed(user_id: int) -> bool:
         return True
 
 
-def send_test(db: Session, *, to: str, email: RenderedEmail, settings: Settings,
-              backend: MailBackend, actor: User, now: datetime, action: str, target: str) -> SendResult:
-    """Send `email` to `to` (already checked by `recipient`) and audit the attempt; flushes.
+def send_test(db: Session, *, to: str, email: RenderedEmail, settings: Settings, actor: User, now: datetime,
+              action: str, target: str, backend: MailBackend | None = None) -> SendResult:
+    """Send `email` to `to` (already checked by `recipient`) through `backend` (default: the
+    configured one) and audit the attempt; flushes.
 
-    A refusal by the mail server is a result, not an exception: the audit entry must stay."""
+    A refusal by the mail server, or an SMTP_URL that does not parse, is a result, not an
+    exception: the audit entry must stay."""
     sender = workspace.sender(workspace.current(db), settings.mail_from)
     headers = {"Reply-To": sender.reply_to} if sender.reply_to else {}
     mime = build_message(key=f"test:{uuid.uuid4()}", sender=sender.from_header, to=to,
                          subject=SUBJECT_PREFIX + email.subject, html=email.html, text=email.text, now=now,
                          domain=sender.address.rpartition("@")[2] or "localhost", headers=headers)
     try:
-        with backend:
-            backend.send(mime)
+        with backend or backend_from_settings(settings) as opened:
+            opened.send(mime)
+    except ConfigError as exc:  # SMTP_URL does not parse (it is also a MailError)
+        result = SendResult(False, to, f"The mail settings are wrong: {exc}")
     except (MailError, OSError) as exc:
         result = SendResult(False, to, f"The mail server did not take it: {exc}")
     except ValueError as exc:  # an address the backend cannot put on the wire (SMTPUTF8)
         result = SendResult(False, to, f"It cannot be sent: {exc}")
     else:
-        result = SendResult(True, to, f"Sent to {to} from {sender.from_header} ({describe(settings)}).",
+        result = SendResult(True, to, f"Sent to {to} from {sender.display} ({describe(settings)}).",
                             mime.message_id)
     db.add(AuditEntry(actor_id=actor.id, actor=actor.email, action=action, target=target,
-                              details={"to": to, "sent": result.sent, "message_id": result.message_id,
-                                       "error": None if result.sent else result.detail}, at=now))
+                      details={"to": to, "sent": result.sent, "message_id": result.message_id,
+                               "error": None if result.sent else result.detail}, at=now))
     db.flush()
     return result
 

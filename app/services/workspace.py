@@ -179,21 +179,27 @@ def update(db: Session, changes: Mapping[str, Any], *, actor: str, actor_id: int
 
 @dataclass(frozen=True)
 class Sender:
-    """Who mail is from: the From header, and Reply-To when replies go elsewhere."""
+    """Who mail is from (name and address), and Reply-To when replies go elsewhere."""
 
-    from_header: str
+    name: str
+    address: str
     reply_to: str | None = None
 
     @property
-    def address(self) -> str:
-        return parseaddr(self.from_header)[1]
+    def from_header(self) -> str:
+        """The From value for build_message (RFC 2047 for a non-ASCII name)."""
+        return formataddr((self.name, self.address)) if self.name else self.address
+
+    @property
+    def display(self) -> str:
+        """For people: `Name <address>`, unencoded."""
+        return f"{self.name} <{self.address}>" if self.name else self.address
 
 
 def sender(ws: Workspace, mail_from: str) -> Sender:
     """The workspace's sender identity, each part falling back to MAIL_FROM's."""
     default_name, default_address = parseaddr(mail_from)
-    name, address = ws.from_name or default_name, ws.from_address or default_address
-    return Sender(formataddr((name, address)) if name else address, ws.reply_to or None)
+    return Sender(ws.from_name or default_name, ws.from_address or default_address, ws.reply_to or None)
 
 
 def shop_context(ws: Workspace) -> dict[str, str]:

@@ -29,14 +29,14 @@ class Starter:
 
 
 STARTERS: tuple[Starter, ...] = (
-    Starter("welcome", "Welcome", "Greets a new subscriber, shows a first-order code when the "
-            "signup event carries `discount_code`.", "signed_up"),
-    Starter("cart-reminder", "Abandoned cart", "Lists the cart (`event['items']`: title or name, "
-            "price, image, url) with its total and a button to `recovery_url`.", "cart_abandoned"),
+    Starter("welcome", "Welcome", "Greets a new subscriber; shows a first-order code when the "
+            "signup event carries discount_code.", "signed_up"),
+    Starter("cart-reminder", "Abandoned cart", "Lists the cart's items with pictures and prices, "
+            "the total, and a button back to the saved cart (recovery_url).", "cart_abandoned"),
     Starter("post-purchase", "Post-purchase", "Thanks the buyer, sums up the order and suggests "
-            "more (`event.recommendations`, else a link to the shop).", "order_placed"),
+            "more (event.recommendations, else a link to the shop).", "order_placed"),
     Starter("win-back", "Win-back", "Invites a lapsed customer back, with a code when the event "
-            "carries `discount_code`.", "win_back"),
+            "carries discount_code.", "win_back"),
 )
 
 #: The starter slugs, in the order the pages show them.

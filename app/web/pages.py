@@ -22,12 +22,6 @@ def journeys():  # type: ignore[no-untyped-def]
     return render_template("journeys/index.html")
 
 
-@bp.get("/templates")
-@requires("viewer")
-def templates():  # type: ignore[no-untyped-def]
-    return render_template("templates/index.html")
-
-
 @bp.get("/contacts")
 @requires("viewer")
 def contacts():  # type: ignore[no-untyped-def]

@@ -18,6 +18,10 @@ STAFF_PAGE = {"anonymous": LOGIN, "viewer": 200, "marketer": 200, "admin": 200}
 ADMIN_PAGE = {"anonymous": LOGIN, "viewer": 403, "marketer": 403, "admin": 200}
 # Admin-only POSTs get a form the server rejects (e.g. unknown user 999999): 404 proves access.
 ADMIN_ACTION_UNKNOWN_USER = {"anonymous": LOGIN, "viewer": 403, "marketer": 403, "admin": 404}
+MARKETER_PAGE = {"anonymous": LOGIN, "viewer": 403, "marketer": 200, "admin": 200}
+# A page or action on something that does not exist (SAMPLE_ARGS): 404 proves the role got in.
+STAFF_UNKNOWN = {"anonymous": LOGIN, "viewer": 404, "marketer": 404, "admin": 404}
+MARKETER_UNKNOWN = {"anonymous": LOGIN, "viewer": 403, "marketer": 404, "admin": 404}
 # The API takes Bearer keys only: a signed-in browser is as anonymous there as anybody.
 API_KEY_ONLY = {role: 401 for role in ROLES}
 # Shop webhooks take the shop's HMAC signature only (an unknown source: 401 for everybody).
@@ -34,6 +38,27 @@ TABLE: dict[tuple[str, str], dict[str, object]] = {
     ("GET", "/"): {"anonymous": LOGIN, "viewer": 302, "marketer": 302, "admin": 302},
     ("GET", "/journeys"): STAFF_PAGE,
     ("GET", "/templates"): STAFF_PAGE,
+    # Templates studio (app/web/templates_studio.py): the sample slug names no template, so 404 proves access.
+    ("GET", "/templates/new"): MARKETER_PAGE,
+    ("POST", "/templates"): {"anonymous": LOGIN, "viewer": 403, "marketer": 422, "admin": 422},
+    ("GET", "/templates/<slug>/edit"): STAFF_UNKNOWN,
+    ("POST", "/templates/<slug>/edit"): MARKETER_UNKNOWN,
+    ("POST", "/templates/<slug>/preview"): STAFF_UNKNOWN,
+    ("POST", "/templates/<slug>/test"): MARKETER_UNKNOWN,
+    ("GET", "/templates/<slug>/versions"): STAFF_UNKNOWN,
+    ("GET", "/templates/<slug>/versions/<int:number>"): STAFF_UNKNOWN,
+    ("POST", "/templates/<slug>/versions/<int:number>/restore"): MARKETER_UNKNOWN,
+    ("POST", "/templates/<slug>/archive"): MARKETER_UNKNOWN,
+    ("GET", "/templates/preview-contacts"): STAFF_PAGE,
+    # The A/B preview of a journey node (app/web/journey_preview.py): journey 999999 does not exist.
+    ("GET", "/journeys/<int:journey_id>/preview"): STAFF_UNKNOWN,
+    ("POST", "/journeys/<int:journey_id>/preview"): STAFF_UNKNOWN,
+    # Settings → Workspace and Email sending (app/web/workspace_settings.py).
+    ("GET", "/settings/workspace"): ADMIN_PAGE,
+    ("POST", "/settings/workspace"): {"anonymous": LOGIN, "viewer": 403, "marketer": 403, "admin": 422},
+    ("GET", "/settings/email"): ADMIN_PAGE,
+    ("POST", "/settings/email"): {"anonymous": LOGIN, "viewer": 403, "marketer": 403, "admin": 302},
+    ("POST", "/settings/email/test"): {"anonymous": LOGIN, "viewer": 403, "marketer": 403, "admin": 422},
     ("GET", "/contacts"): STAFF_PAGE,
     ("GET", "/analytics"): STAFF_PAGE,
     ("GET", "/settings/"): ADMIN_PAGE,
@@ -86,7 +111,7 @@ TABLE: dict[tuple[str, str], dict[str, object]] = {
 
 SAMPLE_ARGS = {"user_id": "999999", "key_id": "999999", "filename": "css/app.css", "source": "no-such-source",
                "contact_id": "999999", "journey_id": "999999", "slug": "no-such-template",
-               "source_id": "999999"}
+               "source_id": "999999", "number": "1"}
 
 
 def app_routes(app) -> set[tuple[str, str]]:  # type: ignore[no-untyped-def]
