@@ -72,5 +72,15 @@ def _register_blueprints(app: Flask) -> None:
     from app.web.sources import bp as sources_bp
 
     app.register_blueprint(sources_bp)
+    from app.api.bounces import bp as bounce_webhooks_bp
+    from app.web.audit import bp as audit_bp
+    from app.web.contacts import bp as contacts_bp
+    from app.web.deliverability import bp as deliverability_bp
+    from app.web.public import bp as public_bp
+    from app.web.suppressions import bp as suppressions_bp
+
+    for bp in (contacts_bp, audit_bp, deliverability_bp, suppressions_bp, public_bp):
+        app.register_blueprint(bp)
     api.init_app(app)
     app.register_blueprint(shop_webhooks_bp)  # signed by the shops, not by API keys
+    app.register_blueprint(bounce_webhooks_bp)  # signed by SNS/SendGrid or carrying the bounce token

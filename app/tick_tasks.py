@@ -148,3 +148,34 @@ def prune_shop_deliveries() -> None:
         closed = carts.prune(db.session, now, shop_webhooks.DELIVERY_RETENTION_DAYS)
         if deliveries or closed:
             log.info("pruned %d shop deliveries and %d finished carts", deliveries, closed)
+
+
+#: Ticks between two passes of the complaint guard (about a minute: rates move slowly).
+COMPLAINT_GUARD_EVERY = 60
+
+
+@tick_task
+def guard_complaints() -> None:
+    """Warn about, or pause, marketing journeys whose complaint rate climbs (app/services/complaint_guard.py)."""
+    from app.db import db
+    from app.services import complaint_guard
+
+    if _ticks % COMPLAINT_GUARD_EVERY != 1:
+        return
+    with _context():
+        with db.transaction() as s:
+            complaint_guard.check(s, clock.now())
+
+
+@tick_task
+def carry_out_privacy_requests() -> None:
+    """Erase and export what shops asked for (privacy_requests still `recorded`), as our own UI would."""
+    from app.db import db
+    from app.services import data_requests
+
+    if _ticks % RECONCILE_EVERY != 1:
+        return
+    with _context():
+        done = data_requests.process(db.session, clock.now())
+        if done:
+            log.info("carried out %d shop privacy request(s)", done)

@@ -9,7 +9,7 @@ from flask import Flask
 NAVIGATION = (
     ("web.journeys", "Journeys", "viewer"),
     ("templates_studio.index", "Templates", "viewer"),
-    ("web.contacts", "Contacts", "viewer"),
+    ("contacts.index", "Contacts", "viewer"),
     ("web.analytics", "Analytics", "viewer"),
     ("settings.index", "Settings", "admin"),
 )

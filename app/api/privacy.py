@@ -57,8 +57,8 @@ def erase_contact(call: ApiCall, contact_id: int) -> ResponseReturnValue:
     return {"id": contact_id, "erased": True, "rows": rows}, 200
 
 
-@operation(bp, "GET", "/contacts/<int:contact_id>/export", summary="Export a contact's data (GDPR Art. 20)",
-           tag=TAG, scope="contacts:read", result=ContactExport, result_description="The document.",
+@operation(bp, "GET", "/contacts/<int:contact_id>/export",
+           summary="Export everything stored about a contact (GDPR Art. 20)", tag=TAG, scope="contacts:read", result=ContactExport, result_description="The document.",
            description="One JSON document with everything stored about the contact: attributes, consent "
            "records, suppression and bounces, events with their payloads, enrollments with their trace, "
            "messages, webhook calls, pending carts, privacy requests and the audit entries about them.")

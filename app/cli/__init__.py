@@ -30,6 +30,7 @@ def main() -> None:
 
 def _register() -> None:
     from app.cli.api_keys import api_keys_group
+    from app.cli.contacts import contacts_group
     from app.cli.db import db
     from app.cli.serve import scheduler, up, web, worker
     from app.cli.simulate import simulate
@@ -42,6 +43,7 @@ def _register() -> None:
                     simulate):
         main.add_command(command)
     main.add_command(sources_group)
+    main.add_command(contacts_group)
     from app.cli.transfer import export, import_
 
     main.add_command(export)

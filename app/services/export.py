@@ -36,7 +36,7 @@ def document(db: Session, contact: Contact, now: datetime) -> dict[str, Any]:
     enrollments = list(db.scalars(select(Enrollment).where(Enrollment.contact_id == contact.id)
                                   .order_by(Enrollment.id)))
     names = dict(db.execute(select(Journey.id, Journey.name).where(
-        Journey.id.in_({e.journey_id for e in enrollments}))).tuples().all()) if enrollments else {}
+        Journey.id.in_({e.journey_id for e in enrollments}))).all()) if enrollments else {}
     steps: dict[int, list[dict[str, Any]]] = {}
     if enrollments:
         for step in db.scalars(select(EnrollmentStep).where(

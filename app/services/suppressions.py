@@ -71,7 +71,7 @@ def listing(db: Session, *, reason: str = "", email: str = "", page: int = 1) ->
         stmt = stmt.where(Suppression.email_hash == email_digest(email))
     total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     rows = db.execute(stmt.order_by(Suppression.created_at.desc(), Suppression.id.desc())
-                      .limit(PAGE_SIZE).offset((number - 1) * PAGE_SIZE)).tuples().all()
+                      .limit(PAGE_SIZE).offset((number - 1) * PAGE_SIZE)).all()
     return SuppressionPage([Listed(s, c) for s, c in rows], total, number)
 
 

@@ -25,6 +25,13 @@ CSRF_EXEMPT |= {"/api/v1/contacts", "/api/v1/templates", "/api/v1/templates/<slu
                 "/api/v1/journeys/<int:journey_id>/simulate"}
 # Shop webhooks are authenticated by the shop's HMAC of the body (test_shop_webhooks.py).
 CSRF_EXEMPT |= {"/api/v1/webhooks/shopify/<source>", "/api/v1/webhooks/woocommerce/<source>"}
+# The contact's pages are authenticated by the signed token in their URL, never by a session: RFC 8058
+# one-click unsubscribe must work with no cookie at all (test_consent_links.py).
+CSRF_EXEMPT |= {"/u/<token>", "/preferences/<token>", "/confirm/<token>"}
+# Erasure over the API: Bearer keys only, like the rest of the API (test_privacy_api.py).
+CSRF_EXEMPT |= {"/api/v1/contacts/<int:contact_id>"}
+# Bounce notifications are authenticated by the provider's signature or the install's token (test_bounces.py).
+CSRF_EXEMPT |= {"/api/v1/webhooks/bounces/<source>"}
 
 
 def state_changing_routes(app) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]

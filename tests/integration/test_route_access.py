@@ -107,11 +107,38 @@ TABLE: dict[tuple[str, str], dict[str, object]] = {
     ("GET", "/api/v1/journeys/<int:journey_id>/export"): API_KEY_ONLY,
     ("POST", "/api/v1/webhooks/shopify/<source>"): SHOP_SIGNED_ONLY,
     ("POST", "/api/v1/webhooks/woocommerce/<source>"): SHOP_SIGNED_ONLY,
+    # Consent and deliverability (issue 7). Contact 999999 does not exist: 404 proves access.
+    ("GET", "/contacts/<int:contact_id>"): STAFF_UNKNOWN,
+    ("POST", "/contacts/<int:contact_id>/consent"): MARKETER_UNKNOWN,
+    ("GET", "/contacts/<int:contact_id>/export"): ADMIN_ACTION_UNKNOWN_USER,
+    ("POST", "/contacts/<int:contact_id>/erase"): ADMIN_ACTION_UNKNOWN_USER,
+    ("DELETE", "/api/v1/contacts/<int:contact_id>"): API_KEY_ONLY,
+    ("GET", "/api/v1/contacts/<int:contact_id>/export"): API_KEY_ONLY,
+    ("GET", "/settings/audit/"): ADMIN_PAGE,
+    ("GET", "/settings/deliverability/"): ADMIN_PAGE,
+    ("POST", "/settings/deliverability/consent"): {"anonymous": LOGIN, "viewer": 403, "marketer": 403, "admin": 422},
+    ("POST", "/settings/deliverability/dkim"): {"anonymous": LOGIN, "viewer": 403, "marketer": 403, "admin": 422},
+    ("POST", "/settings/deliverability/dkim/<int:key_id>/active"): ADMIN_ACTION_UNKNOWN_USER,
+    ("POST", "/settings/deliverability/alerts/<int:alert_id>/clear"): ADMIN_ACTION_UNKNOWN_USER,
+    ("GET", "/settings/suppressions/"): ADMIN_PAGE,
+    # The sample form names nobody@example.com: an admin suppresses it (and is sent back to the list).
+    ("POST", "/settings/suppressions/"): {"anonymous": LOGIN, "viewer": 403, "marketer": 403, "admin": 302},
+    ("POST", "/settings/suppressions/<int:suppression_id>/release"): ADMIN_ACTION_UNKNOWN_USER,
+    # The contact's own pages: no sign-in, a signed token instead ("not-a-token" is refused for everybody).
+    ("GET", "/u/<token>"): {role: 404 for role in ROLES},
+    ("POST", "/u/<token>"): {role: 404 for role in ROLES},
+    ("GET", "/preferences/<token>"): {role: 404 for role in ROLES},
+    ("POST", "/preferences/<token>"): {role: 404 for role in ROLES},
+    ("GET", "/confirm/<token>"): {role: 404 for role in ROLES},
+    ("POST", "/confirm/<token>"): {role: 404 for role in ROLES},
+    # Mail providers' bounce notifications: an unknown provider is 404 for everybody.
+    ("POST", "/api/v1/webhooks/bounces/<source>"): {role: 404 for role in ROLES},
 }
 
 SAMPLE_ARGS = {"user_id": "999999", "key_id": "999999", "filename": "css/app.css", "source": "no-such-source",
                "contact_id": "999999", "journey_id": "999999", "slug": "no-such-template",
-               "source_id": "999999", "number": "1"}
+               "source_id": "999999", "number": "1", "suppression_id": "999999", "alert_id": "999999",
+               "token": "not-a-token"}
 
 
 def app_routes(app) -> set[tuple[str, str]]:  # type: ignore[no-untyped-def]
