@@ -18,7 +18,12 @@ GRAPH = ("The journey graph, schema 1 (docs/core.md): {\"schema\": 1, \"settings
 
 
 class JourneyIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"name": "Welcome", "graph": {
+        "schema": 1, "settings": {"exit_events": ["order_placed"]},
+        "nodes": [{"id": "start", "type": "trigger", "config": {"event": "signed_up"}},
+                  {"id": "hello", "type": "send", "config": {"template": "welcome", "category": "marketing"}},
+                  {"id": "end", "type": "exit"}],
+        "edges": [{"from": "start", "to": "hello"}, {"from": "hello", "to": "end"}]}}]})
     name: str = Field(min_length=1, max_length=journeys.NAME_MAX)
     graph: dict[str, Any] | None = Field(default=None, description=GRAPH + " Default: a lone trigger.")
 
@@ -44,7 +49,11 @@ class PublishIn(BaseModel):
 class SimulateIn(BaseModel):
     """The input of `journeys simulate`: CONTACT.json, EVENTS.json, --start, --until."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "contact": {"email": "klara@example.de", "timezone": "Europe/Berlin", "attributes": {"first_name": "Klara"},
+                    "consent": {"marketing": "subscribed"}},
+        "events": [{"at": "2026-12-01T09:00:00Z", "event": "signed_up", "properties": {}}],
+        "until": "2026-12-31T00:00:00Z"}]})
     contact: dict[str, Any] = Field(description='{"email", "attributes", "timezone", "locale", "tags", "metrics", '
                                                 '"consent": {"marketing": ...}, "suppressed"}')
     events: list[dict[str, Any]] | None = Field(default=None, max_length=10_000, description='[{"at", "event", '

@@ -58,7 +58,12 @@ _text_sandbox, _html_sandbox = Sandbox(autoescape=False), Sandbox(autoescape=Tru
 class TemplateIn(BaseModel):
     """A template as a script (or a template file) gives it."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "slug": "welcome", "subject": "Welcome, {{ contact.first_name|default('there') }}",
+        "preheader": "Glad you are here", "category": "marketing",
+        "mjml": "<mjml><mj-body><mj-section><mj-column><mj-text>Hello {{ contact.first_name }}</mj-text>"
+                "<mj-text><a href=\"{{ unsubscribe_url }}\">Unsubscribe</a></mj-text></mj-column>"
+                "</mj-section></mj-body></mjml>"}]})
     slug: str = Field(pattern=SLUG_PATTERN, min_length=1, max_length=100,
                       description="The template's name in journeys (send nodes): lowercase letters, digits "
                                   "and dashes, e.g. cart-reminder. Fixed once created.")
