@@ -83,14 +83,13 @@ def _message(db: Session, contact: Contact, quoted: str | None, now: datetime) -
     recent = list(db.scalars(select(Message).where(
         Message.contact_id == contact.id, Message.sent_at.is_not(None))
         .order_by(Message.sent_at.desc(), Message.id.desc()).limit(MATCH_ROWS)))
-    if local:
+    if quoted:
+        if local is None:
+            return None  # it names a message, and not in our Message-ID form: do not guess
         from app.mail.message import message_id_for
 
         wanted = local.group(1)
-        for message in recent:
-            if message_id_for(message.key, "x").startswith(f"<{wanted}@"):
-                return message
-        return None  # it names a message, and not one of ours: do not guess
+        return next((m for m in recent if message_id_for(m.key, "x").startswith(f"<{wanted}@")), None)
     latest = recent[0] if recent else None
     return latest if latest is not None and latest.sent_at and latest.sent_at >= now - MATCH_WINDOW else None
 

@@ -12,7 +12,7 @@ import secrets
 from datetime import datetime, timedelta
 from html import escape
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
@@ -30,12 +30,25 @@ LINK_DAYS = 30
 RESEND_AFTER = timedelta(hours=24)
 
 
+class _ClockSigner(TimestampSigner):
+    """Links age by the app's clock (app/clock.py), like everything else that keeps time."""
+
+    def get_timestamp(self) -> int:
+        from app import clock
+
+        return int(clock.now().timestamp())
+
+
+def _serializer(settings: Settings) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(settings.secret_key, salt=SALT, signer=_ClockSigner)
+
+
 def owns(message_key: str) -> bool:
     return message_key.startswith(PREFIX)
 
 
 def confirm_url(settings: Settings, contact_id: int, message_key: str) -> str:
-    token = URLSafeTimedSerializer(settings.secret_key, salt=SALT).dumps([contact_id, message_key])
+    token = _serializer(settings).dumps([contact_id, message_key])
     return f"{settings.base_url}/confirm/{token}"
 
 
@@ -46,8 +59,7 @@ class LinkExpired(Exception):
 def read_token(settings: Settings, token: str) -> tuple[int, str] | None:
     """(contact id, message key) of a genuine, current link; None for a forged one; LinkExpired."""
     try:
-        contact_id, key = URLSafeTimedSerializer(settings.secret_key, salt=SALT).loads(
-            token, max_age=LINK_DAYS * 86400)
+        contact_id, key = _serializer(settings).loads(token, max_age=LINK_DAYS * 86400)
     except SignatureExpired:
         raise LinkExpired() from None
     except (BadSignature, ValueError, TypeError):

@@ -27,7 +27,6 @@ csrf.exempt(bp)
 @bp.after_request
 def _private(response: Response) -> Response:
     response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"  # the token is in the URL
     response.headers["X-Robots-Tag"] = "noindex"
     return response
 
