@@ -22,10 +22,12 @@ from app.services import templates as template_service
 from journeys.rendering import RenderedEmail, TemplateSource
 
 #: The CSP of pages that show a rendered email. A srcdoc frame inherits its page's policy,
-#: and email HTML is styled inline and shows remote product images: those pages allow
-#: inline styles and images from any https/http host. Scripts stay nonce-only, and the
+#: and email HTML is styled inline, shows remote product images and may link web fonts (MJML's
+#: default font is a Google font): those pages allow inline styles, and images, stylesheets
+#: and fonts from other hosts, as an inbox would show them. Scripts stay nonce-only, and the
 #: frame is sandboxed without scripts or same-origin, so the email cannot reach the page.
-PREVIEW_CSP = {**CSP, "style-src": "'self' 'unsafe-inline'", "img-src": "'self' data: https: http:"}
+PREVIEW_CSP = {**CSP, "style-src": "'self' 'unsafe-inline' https:", "img-src": "'self' data: https: http:",
+               "font-src": "'self' data: https:"}
 
 #: The longest sample JSON a preview takes (the body limit of the app is the other bound).
 SAMPLE_MAX = 100_000
