@@ -180,19 +180,21 @@ def detail_out(detail: ContactDetail) -> ContactDetailOut:
                        "A new contact needs an email.")
 def upsert_contact(call: ApiCall) -> ResponseReturnValue:
     data = _contact_in(call.body)
-    for attempt in range(2):
-        try:
-            with db.transaction() as s:
-                existing = contacts.find(s, email=data.email, external_id=data.external_id)
-                contact = events.upsert_contact(s, data.model_dump(exclude_none=True), clock.now())
-                suppressed = contacts.suppressions(s, [contact]).get(contact.id)
-            return ContactOut.of(contact, suppressed), 200 if existing else 201
-        except IntegrityError:
-            if attempt:  # the same new contact was created concurrently twice in a row: unexpected
-                raise
-        except AddressError as exc:
-            raise ValidationFailed(f"{exc}.", field="email") from None
-    raise AssertionError("unreachable")
+    try:
+        return _upsert(data)
+    except IntegrityError:
+        return _upsert(data)  # another request created this contact meanwhile: now it is an update
+
+
+def _upsert(data: ContactIn) -> ResponseReturnValue:
+    try:
+        with db.transaction() as s:
+            existing = contacts.find(s, email=data.email, external_id=data.external_id)
+            contact = events.upsert_contact(s, data.model_dump(exclude_none=True), clock.now())
+            suppressed = contacts.suppressions(s, [contact]).get(contact.id)
+    except AddressError as exc:
+        raise ValidationFailed(f"{exc}.", field="email") from None
+    return ContactOut.of(contact, suppressed), 200 if existing else 201
 
 
 def _contact_in(body: Any) -> ContactIn:

@@ -6,27 +6,25 @@ the file's name) a template file of `journeys simulate --templates` and `journey
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from jinja2.exceptions import TemplateSyntaxError
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import clock
 from app.config import Settings
-from app.errors import Conflict, FieldProblem, NotFound, ValidationFailed
+from app.errors import Conflict, NotFound, ValidationFailed
 from app.models import AuditEntry, Contact, Template, TemplateVersion, User
 from app.services import workspace
 from app.services.event_input import Text, problems_of
 from app.services.facts import facts_for
 from journeys.errors import SimulationError, TemplateError
 from journeys.personalisation import template_context
+from app.services.template_checks import check_source, problem_of, unbalanced_tag, warnings_for  # noqa: F401
 from journeys.rendering import RenderedEmail, Renderer, TemplateSource, template_has_unsubscribe_link
-from journeys.sandbox import Sandbox
 from journeys.simulator import contact_from_json
 
 SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,98}[a-z0-9])?$"
@@ -52,7 +50,6 @@ def _storable(value: str) -> str:
 
 Source = Annotated[str, AfterValidator(_storable)]
 _renderer = Renderer()
-_text_sandbox, _html_sandbox = Sandbox(autoescape=False), Sandbox(autoescape=True)
 
 
 class TemplateIn(BaseModel):
@@ -102,83 +99,11 @@ def parse(data: Any, at: tuple[str | int, ...] = ()) -> TemplateIn:
                                errors=problems) from None
 
 
-def check_source(subject: str, preheader: str, mjml: str) -> list[FieldProblem]:
-    """Every problem that stops the template compiling, each with its part's pointer and line."""
-    problems = [_syntax(env, text, where) for env, text, where in (
-        (_text_sandbox, subject, "subject"), (_html_sandbox, preheader, "preheader"), (_html_sandbox, mjml, "mjml"))]
-    found = [p for p in problems if p is not None]
-    if found:
-        return found
-    try:
-        Renderer(cache_size=1).compile(TemplateSource(subject, mjml, preheader))
-    except TemplateError as exc:
-        if exc.line is None and exc.kind == "mjml":
-            located = unbalanced_tag(mjml)
-            if located:
-                line, what = located
-                return [FieldProblem(f"line {line}: {what}; {exc.message}", pointer="/mjml")]
-        return [_problem(exc, "mjml")]
-    return []
-
-
-_MJ_TAG = re.compile(r"<(/?)(mjml|mj-[a-z-]+)\b[^>]*?(/?)>")
-
-
-def unbalanced_tag(mjml: str) -> tuple[int, str] | None:
-    """(line, what) of the first MJML tag closed wrongly or left open: the MJML compiler
-    reports such mistakes without a position, and a line is what the author needs."""
-    if not mjml.lstrip().startswith("<mjml"):
-        return 1, "an MJML body starts with <mjml> and ends with </mjml>"
-    stack: list[tuple[str, int]] = []
-    for match in _MJ_TAG.finditer(mjml):
-        closing, name, self_closing = match.groups()
-        line = mjml.count("\n", 0, match.start()) + 1
-        if self_closing:
-            continue
-        if not closing:
-            stack.append((name, line))
-        elif any(open_name == name for open_name, _ in stack) and stack[-1][0] != name:
-            inner, opened = stack[-1]
-            return opened, f"<{inner}> is not closed before </{name}> on line {line}"
-        elif not stack or stack[-1][0] != name:
-            return line, f"</{name}> closes a tag that is not open"
-        else:
-            stack.pop()
-    if stack:
-        name, line = stack[-1]
-        return line, f"<{name}> is never closed"
-    return None
-
-
-def _syntax(env: Sandbox, text: str, where: str) -> FieldProblem | None:
-    try:
-        env.from_string(text)
-    except TemplateSyntaxError as exc:
-        return FieldProblem(f"line {exc.lineno}: {exc.message}", pointer=f"/{where}")
-    return None
-
-
-def _problem(exc: TemplateError, where: str) -> FieldProblem:
-    message = exc.message
-    for part in ("subject", "preheader", "body"):
-        if message.startswith(part + ": "):
-            message, where = message[len(part) + 2:], "mjml" if part == "body" else part
-    return FieldProblem(f"line {exc.line}: {message}" if exc.line else message, pointer=f"/{where}")
-
-
 def _check(data: TemplateIn) -> None:
     problems = check_source(data.subject, data.preheader, data.mjml)
     if problems:
         raise ValidationFailed(f"The template does not compile: {problems[0].pointer[1:]} "  # type: ignore[index]
                                f"{problems[0].detail}.", errors=problems)
-
-
-def warnings_for(category: str, mjml: str) -> list[FieldProblem]:
-    """What compiles but a reader should fix: a marketing template with no unsubscribe link."""
-    if category == "marketing" and not template_has_unsubscribe_link(mjml):
-        return [FieldProblem('a marketing template needs a link to {{ unsubscribe_url }} '
-                             '(e.g. <a href="{{ unsubscribe_url }}">Unsubscribe</a>)', pointer="/mjml")]
-    return []
 
 
 def create_template(db: Session, data: TemplateIn, *, user_id: int | None, now: datetime,
@@ -325,7 +250,7 @@ def render_preview(db: Session, source: TemplateSource | TemplateVersion, *, con
     try:
         return _renderer.render(source, context)
     except TemplateError as exc:
-        problem = _problem(exc, "mjml")
+        problem = problem_of(exc, "mjml")
         raise ValidationFailed(f"The template does not render: {problem.pointer[1:]} "  # type: ignore[index]
                                f"{problem.detail}.", errors=[problem]) from None
 
