@@ -69,6 +69,13 @@ def _register_blueprints(app: Flask) -> None:
     for bp in (ops_bp, auth_bp, pages_bp, settings_bp, api_keys_bp, api_reference_bp, templates_studio_bp,
                journey_preview_bp, workspace_settings_bp):
         app.register_blueprint(bp)
+    from app.web.journey_panels import bp as journey_panels_bp
+    from app.web.journey_publish import bp as journey_publish_bp
+    from app.web.journey_simulator import bp as journey_simulator_bp
+    from app.web.journeys import bp as journeys_bp
+
+    for bp in (journeys_bp, journey_panels_bp, journey_publish_bp, journey_simulator_bp):
+        app.register_blueprint(bp)
     from app.web.sources import bp as sources_bp
 
     app.register_blueprint(sources_bp)

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask
 
 NAVIGATION = (
-    ("web.journeys", "Journeys", "viewer"),
+    ("journeys.index", "Journeys", "viewer"),
     ("templates_studio.index", "Templates", "viewer"),
     ("contacts.index", "Contacts", "viewer"),
     ("web.analytics", "Analytics", "viewer"),

@@ -11,13 +11,7 @@ bp = Blueprint("web", __name__)
 @bp.get("/")
 @requires("viewer")
 def home():  # type: ignore[no-untyped-def]
-    return redirect(url_for("web.journeys"))
-
-
-@bp.get("/journeys")
-@requires("viewer")
-def journeys():  # type: ignore[no-untyped-def]
-    return render_template("journeys/index.html")
+    return redirect(url_for("journeys.index"))
 
 
 @bp.get("/analytics")
