@@ -12,12 +12,13 @@ from typing import Any
 from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from sqlalchemy import select
 
 from app import clock
 from app.auth.access import requires
 from app.db import db
 from app.errors import AppError, ValidationFailed
-from app.models import Template
+from app.models import Template, User
 from app.security import talisman
 from app.services import contacts as contact_service
 from app.services import templates as template_service
@@ -233,10 +234,10 @@ def versions(slug: str) -> ResponseReturnValue:
 
 
 def _authors(template: Template) -> dict[int, str]:
-    from app.models import User
-
+    """Who saved each version, by user id (a version keeps its author's id, or None)."""
     ids = {v.created_by_id for v in template.versions if v.created_by_id}
-    return {u.id: u.email for u in db.session.query(User).filter(User.id.in_(ids))} if ids else {}
+    rows = db.session.execute(select(User.id, User.email).where(User.id.in_(ids))) if ids else []
+    return {ident: email for ident, email in rows}
 
 
 @bp.get("/<slug>/versions/<int:number>")
