@@ -19,12 +19,12 @@ def make_engine(settings: Settings) -> Engine:
         engine = create_engine(
             settings.database_url,
             connect_args={"timeout": 30, "check_same_thread": False},
-            json_serializer=json_dumps, json_deserializer=orjson.loads,
+            json_serializer=json_dumps, json_deserializer=json_loads,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(settings.database_url, pool_pre_ping=True, pool_size=10,
-                         json_serializer=json_dumps, json_deserializer=orjson.loads)
+                         json_serializer=json_dumps, json_deserializer=json_loads)
 
 
 def json_dumps(value: Any) -> str:
@@ -35,6 +35,14 @@ def json_dumps(value: Any) -> str:
         return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
     except TypeError:
         return json.dumps(value)
+
+
+def json_loads(value: Any) -> Any:
+    """orjson, except for what SQLite hands back already converted: a JSON column has NUMERIC
+    affinity there, so a bare number (a workspace setting such as 3 or 0.1) comes back as one."""
+    if isinstance(value, (int, float)):
+        return value
+    return orjson.loads(value)
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
