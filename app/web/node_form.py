@@ -10,7 +10,8 @@ template is the only declaration of its form (no per-type Python):
     variants.0.weight:number    a kind after the colon reads the text (KINDS below)
     timeout:duration.amount     composite kinds have parts (duration, rule, pairs)
     :pick  +  :pick.all         a radio of alternatives: keys in `all` but not picked are dropped
-    quiet_hours:optional        a checkbox: unticked drops everything under quiet_hours
+    quiet_hours:optional        a checkbox (after a hidden "0" of the same name, so unticked is
+                                sent too): unticked drops everything under quiet_hours
 
 `_action` (a button's value) changes the rows before the form is drawn again:
 `add:<list>`, `group:<rule rows>` (a nested all/any group), `remove:<row>`.

@@ -4,6 +4,7 @@
 "use strict";
 
 const MARGIN = 40;
+const FIT_MIN = 0.5;
 
 export class Viewport {
   constructor(editor, container) {
@@ -60,7 +61,7 @@ export class Viewport {
     return this.toCanvas(rect.left + rect.width / 2, rect.top + rect.height / 3);
   }
 
-  // Everything on screen, as large as fits (never above 100%).
+  // Everything on screen, as large as fits (never above 100%, never below 50%).
   fit() {
     const nodes = [...this.container.querySelectorAll(".drawflow-node")];
     if (!nodes.length) {
@@ -78,7 +79,8 @@ export class Viewport {
     const rect = this.container.getBoundingClientRect();
     const e = this.editor;
     const zoom = Math.min(1, (rect.width - 2 * MARGIN) / (maxX - minX), (rect.height - 2 * MARGIN) / (maxY - minY));
-    e.zoom = Math.max(e.zoom_min, zoom);
+    // A long journey is not shrunk past legibility: it shows from the top, the rest a scroll away.
+    e.zoom = Math.max(FIT_MIN, zoom);
     e.canvas_x = (rect.width - (maxX - minX) * e.zoom) / 2 - minX * e.zoom;
     e.canvas_y = MARGIN - minY * e.zoom;
     this.apply();
