@@ -13,8 +13,10 @@ from app.models.message import Message, MessageStatus
 from app.models.pending_cart import CartState, PendingCart
 from app.models.privacy_request import PrivacyRequest
 from app.models.source import ShopDelivery, Source, SourceKind
+from app.models.split_winner import SplitWinner
 from app.models.suppression import Suppression, email_digest
 from app.models.template import Template, TemplateVersion
+from app.models.tracking import Engagement, MessageLink, TrackingHit
 from app.models.user import Role, User, UserSession
 from app.models.webhook_call import WebhookCall, WebhookCallStatus
 from app.models.webhook_host import WebhookHost
@@ -27,4 +29,5 @@ __all__ = [
     "WebhookCall", "WebhookCallStatus", "WebhookHost", "normalize_email",
     "CartState", "PendingCart", "PrivacyRequest", "ShopDelivery", "Source", "SourceKind",
     "WorkspaceSetting", "BounceEvent", "BounceKind", "ConsentRecord", "DkimKey", "JourneyAlert",
+    "Engagement", "MessageLink", "SplitWinner", "TrackingHit",
 ]
