@@ -46,9 +46,13 @@ WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 def palette() -> list[dict[str, Any]]:
     """The node types a marketer can drag, in the order the palette lists them."""
     known = [t for t in PALETTE_ORDER if t in NODE_TYPES] + sorted(set(NODE_TYPES) - set(PALETTE_ORDER))
-    return [{"type": t, "label": NODE_TYPES[t].label or t, "hint": HINTS.get(t, ""),
-             "config": DEFAULT_CONFIGS.get(t, {}), "ports": ports_of(t, DEFAULT_CONFIGS.get(t, {})) or [None]}
-            for t in known]
+    items = []
+    for kind in known:
+        config = DEFAULT_CONFIGS.get(kind, {})
+        ports = ports_of(kind, config)
+        items.append({"type": kind, "label": NODE_TYPES[kind].label or kind, "hint": HINTS.get(kind, ""),
+                      "config": config, "ports": [None] if ports is None else ports})
+    return items
 
 
 def ports_of(node_type: str, config: Any) -> list[str | None] | None:

@@ -46,8 +46,7 @@ function start() {
     url: boot.urls.draft, hash: boot.hash, indicator: $("#save-state"),
     body: () => ({graph: model.graph, ...(nameInput ? {name: nameInput.value} : {})}),
     onSaved: (answer, current) => {
-      overlay.showProblems(answer.report);
-      panel.showProblems(answer.report);
+      showReport(answer.report);
       if (nameInput && document.activeElement !== nameInput) nameInput.value = answer.name;
       document.title = `${answer.name} · Journeys`;
       if (current) applyMeta(answer.meta);
@@ -94,6 +93,20 @@ function start() {
       }
     }
     if (redrawNeeded) redraw();
+  }
+
+  // Problems on their steps; the journey-wide ones (settings, no trigger) above the canvas.
+  function showReport(report) {
+    overlay.showProblems(report);
+    panel.showProblems(report);
+    const banner = $("#journey-problems");
+    const general = (report.errors || []).filter((p) => !p.node);
+    banner.hidden = general.length === 0;
+    banner.replaceChildren(...general.map((p) => {
+      const line = document.createElement("p");
+      line.textContent = p.message;
+      return line;
+    }));
   }
 
   function redraw() {
@@ -192,8 +205,7 @@ function start() {
   redraw();
   if (model.graph.nodes.some((n) => !model.position(n.id))) canvas.place(layout(model.graph, canvas.sizes()));
   canvas.viewport.fit();
-  overlay.showProblems(boot.report);
-  panel.showProblems(boot.report);
+  showReport(boot.report);
   refreshTools();
 
   let polling = null;
