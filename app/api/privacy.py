@@ -45,6 +45,7 @@ class ContactExport(BaseModel):
 
 @operation(bp, "DELETE", "/contacts/<int:contact_id>", summary="Erase a contact (GDPR Art. 17)", tag=TAG,
            scope="contacts:write", result=Erased, result_description="Erased.",
+           errors=((409, "The contact was erased already."),),
            description="Deletes or pseudonymizes the contact's personal data everywhere it is stored (the "
            "contact, its events' payloads, messages, journey state, webhook calls, carts, privacy requests, "
            "audit entries), exits its journeys, and puts the address's hash on the suppression list so a "
