@@ -29,7 +29,7 @@ from tests.factories import T0
 
 #: Generated requests per operation: enough to find the usual mistakes, few enough to keep the
 #: whole run near half a minute on a busy machine.
-EXAMPLES = 12
+EXAMPLES = 10
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
           response_headers_conformance]
 
