@@ -167,8 +167,8 @@ def _graph_of(journey: Journey, version: str | int) -> Any:
     history = journeys.versions_of(db.session, journey)
     chosen = history[:1] if version == "live" else [v for v in history if v.number == version]
     if not chosen:
-        raise ValidationFailed(f"Journey {journey.id} has no {'live version' if version == 'live' else f'version {version}'}.",
-                               field="version")
+        which = "live version" if version == "live" else f"version {version}"
+        raise ValidationFailed(f"Journey {journey.id} has no {which}.", field="version")
     return chosen[0].graph
 
 

@@ -65,7 +65,8 @@ def create() -> ResponseReturnValue:
     made = secret is None and kind is SourceKind.woocommerce
     try:
         with db.transaction() as s:
-            row = sources.create(s, kind=kind, name=form.get("name", ""), secret=sources.new_secret() if made else secret,
+            row = sources.create(s, kind=kind, name=form.get("name", ""),
+                                 secret=sources.new_secret() if made else secret,
                                  cart_window_seconds=_minutes(form.get("cart_window_minutes")),
                                  by=current_user.email, now=clock.now(), actor=current_user.user)
     except AppError as exc:
