@@ -88,6 +88,11 @@ def _register_blueprints(app: Flask) -> None:
 
     for bp in (contacts_bp, audit_bp, deliverability_bp, suppressions_bp, public_bp):
         app.register_blueprint(bp)
+    from app.web.analytics import bp as analytics_bp
+    from app.web.tracking import bp as tracking_bp
+
+    for bp in (analytics_bp, tracking_bp):  # tracking: public, token-authenticated GETs
+        app.register_blueprint(bp)
     api.init_app(app)
     app.register_blueprint(shop_webhooks_bp)  # signed by the shops, not by API keys
     app.register_blueprint(bounce_webhooks_bp)  # signed by SNS/SendGrid or carrying the bounce token

@@ -10,7 +10,7 @@ NAVIGATION = (
     ("journeys.index", "Journeys", "viewer"),
     ("templates_studio.index", "Templates", "viewer"),
     ("contacts.index", "Contacts", "viewer"),
-    ("web.analytics", "Analytics", "viewer"),
+    ("analytics.index", "Analytics", "viewer"),
     ("settings.index", "Settings", "admin"),
 )
 

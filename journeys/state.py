@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, Mapping
 
 from journeys.timing import QuietHours, isoformat, parse_timestamp
 
@@ -51,6 +51,8 @@ class Policy:
     """The zone of a contact who has none, in a journey that names none (the workspace's)."""
     default_quiet_hours: QuietHours | None = None
     """Quiet hours for journeys that set none of their own (the workspace's)."""
+    winners: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    """(journey key, ab_split node) → the variant chosen as the winner: new arrivals go there."""
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from app.security import client_ip, csrf, limiter
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 ROUTE_MODULES = ("app.api.events", "app.api.contacts", "app.api.templates", "app.api.journeys", "app.api.privacy",
-                 "app.api.openapi")
+                 "app.api.analytics", "app.api.openapi")
 
 
 def _rate_limit() -> str:

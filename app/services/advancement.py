@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Contact, Enrollment, Journey, JourneyStatus, JourneyVersion
-from app.services import workspace
+from app.services import engagement_facts, split_winners, workspace
 from app.services.enrollment import Applied, Batch
 from app.services.facts import COLUMNS, facts_for_many
 from app.services.timers import release
@@ -44,9 +44,11 @@ def advance_due(db: Session, ids: list[int], now: datetime) -> Applied:
     facts = facts_for_many(db, contacts, now)
     versions = {v.id: runnable(v) for v in db.scalars(
         select(JourneyVersion).where(JourneyVersion.id.in_({r.version_id for r in rows})))}
-    policy = workspace.engine_policy(workspace.current(db))
+    policy = split_winners.with_winners(db, workspace.engine_policy(workspace.current(db)))
+    engaged = engagement_facts.for_enrollments(db, [r.id for r in rows])
     batch = Batch(now)
     for row in rows:
+        facts[row.contact_id].engagement = engaged.get(row.id, {})  # engagement.* is per enrollment
         decision = advance(versions[row.version_id], EnrollmentState.from_dict(row.state),
                            facts[row.contact_id], TIMER, now, policy=policy)
         if decision.changed:

@@ -24,7 +24,7 @@ from app.config import Settings
 from app.mail import AmbiguousFailure, MailBackend, PermanentFailure, TemporaryFailure, build_message
 from app.mail.streams import Streams
 from app.models import Contact, Enrollment, EnrollmentStep, Message, SubscriptionStatus, TemplateVersion
-from app.services import double_opt_in, ledger, workspace
+from app.services import double_opt_in, ledger, tracking, workspace
 from app.services.unsubscribe import with_footer
 from app.services.workspace import Sender, Workspace
 from app.services.ledger import Leased
@@ -120,7 +120,9 @@ def _deliver_one(db: Session, message: Leased, batch: _Batch, now_fn: Callable[[
         if double_opt_in.owns(message.key):
             email = double_opt_in.render(settings, batch.workspace.shop_name, contact.id, message.key)
         else:
-            email = render(message, batch, settings, unsubscribe)
+            tracker = tracking.Tracker(settings, message.id, retry=message.attempts > 1)
+            email = render(message, batch, settings, unsubscribe, tracker)
+            tracker.save(db)  # the links a click token may lead to, committed with the outcome
     except TemplateError as exc:
         ledger.mark_failed(db, message, now, f"template: {exc}")
         return "failed"
@@ -180,7 +182,9 @@ def _trace_refusal(db: Session, message: Leased, now: datetime, reason: str) -> 
         db.connection().execute(_TRACE_REFUSAL, {"at": now, "reason": reason[:40], "message_id": message.id})
 
 
-def render(message: Leased, batch: _Batch, settings: Settings, unsubscribe: str) -> RenderedEmail:
+def render(message: Leased, batch: _Batch, settings: Settings, unsubscribe: str,
+           tracker: tracking.Tracker | None = None) -> RenderedEmail:
+    """`tracker`: rewrite links and add the open pixel when the template tracks (it keeps the links)."""
     version = batch.versions.get(message.template_version_id or -1)
     if version is None:
         raise TemplateError("the template version of this message no longer exists")
@@ -192,10 +196,12 @@ def render(message: Leased, batch: _Batch, settings: Settings, unsubscribe: str)
     source = TemplateSource(version.subject, version.mjml, version.preheader or "")
     # Not the id alone: SQLite may hand a deleted row's id to a new one.
     key = f"template-version-{version.id}-{version.template_id}-{version.number}-{version.created_at.isoformat()}"
-    email = _renderer.render(source, context, key=key)
+    if tracker is not None and not version.template.tracking:
+        tracker = None  # tracking is off for this template: no pixel, links untouched
+    email = _renderer.render(source, context, key=key, rewrite_link=tracker.rewrite if tracker else None)
     if message.category == "marketing" and not _links_unsubscribe(version.id, version.mjml):
         email = with_footer(email, settings, contact_id, unsubscribe)  # every marketing email shows one
-    return email
+    return tracker.finish(email) if tracker is not None else email
 
 
 @lru_cache(maxsize=256)

@@ -196,6 +196,15 @@ def _consent(db: Session, work: Erasure) -> int:
     return len(rows)
 
 
+@eraser("tracking")
+def _tracking(db: Session, work: Erasure) -> int:
+    """Stored link URLs (personalised) and user agents go; the tracking endpoints then refuse the
+    contact's old links (app/services/tracking.py), so they identify nobody."""
+    from app.services import tracking
+
+    return tracking.forget(db, list(db.scalars(select(Message.id).where(Message.contact_id == work.contact.id))))
+
+
 @eraser("audit_log")
 def _audit(db: Session, work: Erasure) -> int:
     return audit_log.redact(db, [work.email], work.needles, REDACTED, also_target=f"contact:{work.contact.id}")

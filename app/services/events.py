@@ -22,7 +22,7 @@ from app.errors import ValidationFailed
 from app.models import Contact, Enrollment, Event, Journey, JourneyStatus, JourneyVersion
 from app.services.enrollment import Applied, Batch, enroll
 from app.services.event_input import ContactIn, EventIn, parse  # noqa: F401 - callers use events.parse
-from app.services import consent, workspace
+from app.services import consent, engagement_facts, split_winners, workspace
 from app.services.facts import facts_for
 from app.services.versions import latest_versions, runnable
 from journeys.errors import AddressError, JourneyError
@@ -120,7 +120,7 @@ def process_pending(db: Session, now: datetime, *, limit: int = BATCH) -> Applie
     events = list(db.scalars(select(Event).where(Event.processed_at.is_(None)).order_by(Event.id)
                              .limit(limit).with_for_update(skip_locked=True)))
     applied = Applied()
-    policy = workspace.engine_policy(workspace.current(db))  # Settings: consent mode, default zone, quiet hours
+    policy = split_winners.with_winners(db, workspace.engine_policy(workspace.current(db)))  # Settings, A/B winners
     for event in events:
         try:
             with db.begin_nested():
@@ -139,20 +139,23 @@ def process_one(db: Session, event: Event, now: datetime, policy: Policy | None 
         _count_order(contact, event)
     stimulus = CoreEvent(event.name, event.occurred_at, dict(event.properties or {}))
     facts = facts_for(db, contact, now)
-    policy = policy or workspace.engine_policy(workspace.current(db))
+    policy = policy or split_winners.with_winners(db, workspace.engine_policy(workspace.current(db)))
     batch = Batch(now)
     # populate_existing: earlier events of this job may have moved these rows with set-based writes.
     waiting = db.scalars(select(Enrollment).join(Journey, Journey.id == Enrollment.journey_id).where(
         Enrollment.contact_id == contact.id, Enrollment.status == "waiting",
         Journey.status == JourneyStatus.active).order_by(Enrollment.id)
         .execution_options(populate_existing=True)).all()
+    engaged = engagement_facts.for_enrollments(db, [row.id for row in waiting])
     for row in waiting:
         version = db.get(JourneyVersion, row.version_id)
+        facts.engagement = engaged.get(row.id, {})  # engagement.* is per enrollment
         decision = advance(runnable(version), EnrollmentState.from_dict(row.state), facts, stimulus, now,
                            policy=policy)
         if decision.changed:
             batch.add(db, row.id, row.step, decision, contact.id, facts)
     applied = batch.write(db)  # first: an enrollment this event ends may admit a new one
+    facts.engagement = {}  # a new enrollment has engaged with nothing yet
     entries = Batch(now)
     for version in latest_versions(db):
         enroll(db, entries, version, contact, facts, stimulus, event_id=event.id, policy=policy)

@@ -77,8 +77,11 @@ def database_templates(db: Session) -> dict[str, TemplateSource]:
 
 
 def policy_of(db: Session) -> Policy:
-    """The workspace's rules (consent, default zone and quiet hours) as the live engine takes them."""
-    return workspace.engine_policy(workspace.current(db))
+    """The workspace's rules (consent, default zone and quiet hours) and the chosen A/B winners, as
+    the live engine takes them."""
+    from app.services import split_winners
+
+    return split_winners.with_winners(db, workspace.engine_policy(workspace.current(db)))
 
 
 def simulate_journey(db: Session, graph: Any, *, contact: Any, events: list[Any] | None, start: str | None,

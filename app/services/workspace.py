@@ -85,6 +85,15 @@ class Workspace(BaseModel):
                                       "must have sent before its complaint rate counts.")
     complaint_window_days: int = Field(default=30, ge=1, le=365, description="Sends of the last this-many "
                                        "days count towards the rate.")
+    # Analytics (docs/analytics.md).
+    attribution_click_days: int = Field(default=5, ge=1, le=90, description="An order this many days or "
+                                        "less after a click on an email is credited to that email (last touch).")
+    attribution_open_days: int = Field(default=1, ge=0, le=90, description="... and this many after an open "
+                                       "(0: opens earn no credit).")
+    lift_window_days: int = Field(default=7, ge=1, le=90, description="Orders this many days after entering a "
+                                  "journey count when the mailed group is compared with the holdout.")
+    currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$", description="The shop's currency (ISO 4217), "
+                          "for revenue figures.")
 
     @field_validator("default_timezone")
     @classmethod

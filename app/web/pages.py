@@ -1,7 +1,7 @@
-"""The workspace's main sections. Later issues fill Journeys, Templates and Analytics."""
+"""The workspace's home. The sections have blueprints of their own (Analytics: app/web/analytics.py)."""
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, redirect, url_for
 
 from app.auth.access import requires
 
@@ -12,9 +12,3 @@ bp = Blueprint("web", __name__)
 @requires("viewer")
 def home():  # type: ignore[no-untyped-def]
     return redirect(url_for("journeys.index"))
-
-
-@bp.get("/analytics")
-@requires("viewer")
-def analytics():  # type: ignore[no-untyped-def]
-    return render_template("analytics/index.html")

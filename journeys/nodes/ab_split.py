@@ -2,12 +2,16 @@
 
 The bucket is SHA-256 of (journey, node, contact): the same contact lands on
 the same variant in preview, simulation and the live engine, in every process.
+Once a winner is chosen (by the marketer's `auto_winner` rule, in the shell),
+the shell hands it in through `Policy.winners` and every contact arriving for
+the first time goes to it; contacts that already have a variant keep theirs.
 """
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Literal
 
 from pydantic import Field
 
@@ -22,14 +26,25 @@ class Variant(NodeConfig):
     label: str | None = None
 
 
+class AutoWinner(NodeConfig):
+    """When to stop splitting: every variant has `min_recipients` and one variant's posterior
+    probability to be best on `metric` reaches `probability`."""
+
+    metric: Literal["click", "conversion"] = "click"
+    min_recipients: int = Field(default=500, ge=10, le=10_000_000)
+    probability: float = Field(default=0.9, ge=0.5, le=0.999)
+
+
 class SplitConfig(NodeConfig):
     variants: list[Variant] = Field(min_length=2, max_length=10)
+    auto_winner: AutoWinner | None = None
 
 
 @dataclass(frozen=True)
 class Split:
     keys: tuple[str, ...]
     bounds: tuple[int, ...]  # cumulative upper bounds in BUCKETS
+    auto_winner: AutoWinner | None = None
 
 
 def bucket(*parts: str) -> int:
@@ -69,12 +84,17 @@ class SplitNode(NodeType[Split]):
         for variant in config.variants:
             running += variant.weight
             bounds.append(round(running * BUCKETS / 100))
-        return Split(tuple(v.key for v in config.variants), tuple(bounds))
+        return Split(tuple(v.key for v in config.variants), tuple(bounds), config.auto_winner)
 
     def enter(self, prepared: Split, ctx: StepContext) -> Outcome:
         key = ctx.state.variants.get(ctx.node)  # a revisit keeps its variant
+        reason = None
         if key not in prepared.keys:
-            key = choose(prepared, ctx.journey.key, ctx.node, ctx.contact.key)
+            winner = ctx.policy.winners.get((ctx.journey.key, ctx.node))
+            if winner in prepared.keys:
+                key, reason = winner, "winner"
+            else:
+                key = choose(prepared, ctx.journey.key, ctx.node, ctx.contact.key)
         ctx.state.variants[ctx.node] = key
         ctx.state.variant = key
-        return Outcome.follow("passed", key)
+        return Outcome.follow("passed", key, reason=reason)

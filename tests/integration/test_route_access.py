@@ -154,12 +154,21 @@ TABLE: dict[tuple[str, str], dict[str, object]] = {
     ("POST", "/confirm/<token>"): {role: 404 for role in ROLES},
     # Mail providers' bounce notifications: an unknown provider is 404 for everybody.
     ("POST", "/api/v1/webhooks/bounces/<source>"): {role: 404 for role in ROLES},
+    # Tracking (issue 8): public GETs whose signed token is the only key ("not-a-token": 404 for everybody).
+    ("GET", "/t/c/<token>"): {role: 404 for role in ROLES},
+    ("GET", "/t/o/<token>.gif"): {role: 404 for role in ROLES},
+    # Analytics: the dashboard and its CSVs (the sample names no table: 404 proves access), a journey's
+    # report, the attribution settings (admins; the sample form lacks the fields: 422).
+    ("GET", "/analytics/<name>.csv"): STAFF_UNKNOWN,
+    ("POST", "/analytics/settings"): {"anonymous": LOGIN, "viewer": 403, "marketer": 403, "admin": 422},
+    ("GET", "/journeys/<int:journey_id>/report"): STAFF_UNKNOWN,
+    ("GET", "/api/v1/journeys/<int:journey_id>/analytics"): API_KEY_ONLY,
 }
 
 SAMPLE_ARGS = {"user_id": "999999", "key_id": "999999", "filename": "css/app.css", "source": "no-such-source",
                "contact_id": "999999", "journey_id": "999999", "slug": "no-such-template",
                "source_id": "999999", "number": "1", "suppression_id": "999999", "alert_id": "999999",
-               "token": "not-a-token"}
+               "token": "not-a-token", "name": "no-such-table"}
 
 
 def app_routes(app) -> set[tuple[str, str]]:  # type: ignore[no-untyped-def]
