@@ -74,7 +74,9 @@
     if (button) htmx.trigger(button, "click");
   }
   document.addEventListener("keydown", (event) => {
-    if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === "s") { event.preventDefault(); save(); }
+    if (!(event.ctrlKey || event.metaKey) || event.key.toLowerCase() !== "s") return;
+    event.preventDefault(); // the browser's "save page" either way
+    if (!event.target.closest(".CodeMirror")) save(); // inside the editor its own key map saves
   });
   document.body.addEventListener("jr:saved", () => setDirty(false));
   // htmx reads the textarea: make sure it holds the editor's text before any request.
