@@ -20,7 +20,8 @@ from app.services import canvas as canvas_service
 from app.services import journeys as journey_service
 from app.services import templates as template_service
 from app.web.canvas_meta import ports_of, summary
-from app.web.node_form import FormState, apply_action, decode, normalise
+from app.web.form_state import FormState
+from app.web.node_form import apply_action, decode, normalise
 from app.web.rule_builder import OP_LABELS
 from journeys.nodes import NODE_TYPES
 from journeys.settings import parse_settings
@@ -175,11 +176,12 @@ def template_thumbnail(slug: str) -> ResponseReturnValue:
         if exc.status == 404:
             abort(404)
         html = f"<p style='font:14px sans-serif;color:#b91c1c'>This template does not render: {escape(exc.detail)}</p>"
-        return _framed(html)
-    return _framed(rendered.html)
+        return framed_email(html)
+    return framed_email(rendered.html)
 
 
-def _framed(html: str) -> ResponseReturnValue:
+def framed_email(html: str) -> ResponseReturnValue:
+    """A rendered email for one of our sandboxed frames (the view carries FRAMED_EMAIL_CSP)."""
     response = make_response(html)
     response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -25,11 +25,27 @@ def _dialog(journey: Journey, *, status: int = 200, errors: dict[str, str] | Non
             form: Any = None) -> ResponseReturnValue:
     impact = journey_service.publish_impact(db.session, journey)
     waiting = sorted(set(impact.move) | set(impact.stay))
+    live = journey_service.live_version(db.session, journey)
     html = render_template("journeys/_publish.html", journey=journey, impact=impact, waiting=waiting,
+                           beyond=_beyond_nodes(live.graph if live else None, journey.draft),
                            hash=draft_hash(journey.draft), errors=errors or {}, form=form or {},
                            editable=current_user.can("marketer"),
                            archived=journey.status == JourneyStatus.archived)
     return html, status
+
+
+def _beyond_nodes(live: Any, draft: Any) -> dict[str, Any]:
+    """What changed besides the steps themselves: connections, settings, the layout, or nothing."""
+    if not isinstance(live, dict):
+        return {}
+    edges = lambda g: {(e.get("from"), e.get("to"), e.get("port")) for e in g.get("edges") or []  # noqa: E731
+                       if isinstance(e, dict)}
+    before, after = edges(live), edges(draft)
+    without_ui = lambda g: {k: v for k, v in g.items() if k != "ui"}  # noqa: E731
+    return {"edges_added": len(after - before), "edges_removed": len(before - after),
+            "settings": (live.get("settings") or {}) != (draft.get("settings") or {}),
+            "layout_only": without_ui(live) == without_ui(draft) and live != draft,
+            "identical": live == draft}
 
 
 @bp.get("/journeys/<int:journey_id>/publish")

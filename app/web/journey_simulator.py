@@ -25,7 +25,7 @@ from app.services import simulation
 from app.services import templates as template_service
 from app.services.facts import facts_for
 from app.services.versions import journey_key
-from app.web.journey_panels import FRAMED_EMAIL_CSP, _framed
+from app.web.journey_panels import FRAMED_EMAIL_CSP, framed_email
 
 bp = Blueprint("journey_simulator", __name__)
 
@@ -162,11 +162,11 @@ def email(journey_id: int) -> ResponseReturnValue:
                                                    settings=current_app.config["SETTINGS"])
     except (AppError, ValueError) as exc:
         detail = exc.detail if isinstance(exc, AppError) else str(exc)
-        return _framed(f"<p style='font:14px sans-serif;color:#b91c1c'>This email does not render: {escape(detail)}</p>")
+        return framed_email(f"<p style='font:14px sans-serif;color:#b91c1c'>This email does not render: {escape(detail)}</p>")
     header = (f"<div style='font:13px sans-serif;padding:8px 12px;background:#f3f4f6;border-bottom:1px solid #ddd'>"
               f"<b>Subject:</b> {escape(rendered.subject)}<br><b>Preheader:</b> {escape(rendered.preheader)}</div>")
     html, found = _BODY.subn(lambda m: m.group(0) + header, rendered.html, count=1)
-    return _framed(html if found else header + html)
+    return framed_email(html if found else header + html)
 
 
 @bp.get("/journeys/<int:journey_id>/simulate/contacts")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
@@ -14,9 +14,12 @@ from app.auth.access import requires
 from app.db import db
 from app.errors import AppError, Conflict, ValidationFailed
 from app.models import Journey, JourneyStatus, User
+from app.services import canvas as canvas_service
 from app.services import journeys as journey_service
 from app.starters import journey_starters
+from app.services.analytics.overlay import overlay
 from app.web.canvas_meta import draft_hash, node_meta, palette
+from app.web.journey_simulator import sample_profile_text
 
 bp = Blueprint("journeys", __name__)
 
@@ -121,9 +124,6 @@ def editor_context(journey: Journey, graph: dict[str, Any], *, editable: bool,
                  "versions": url_for("journey_publish.versions", journey_id=journey.id),
                  "simulate": url_for("journey_simulator.simulate", journey_id=journey.id)},
     }
-    from app.services import canvas as canvas_service
-    from app.web.journey_simulator import sample_profile_text
-
     trigger = next((n for n in graph.get("nodes", []) if isinstance(n, dict) and n.get("type") == "trigger"), None)
     return {"journey": journey, "boot": boot, "live": live, "version": version, "editable": boot["editable"],
             "updated_by": editor_by.email if editor_by else None,
@@ -168,11 +168,11 @@ def counts(journey_id: int) -> ResponseReturnValue:
     nodes = {node: {"waiting": c.waiting, "passed": c.passed, "reached": c.reached,
                     "sent": c.messages.get("sent", 0), "messages": c.messages, "outcomes": c.outcomes}
              for node, c in journey_service.node_counts(db.session, journey).items()}
-    response = jsonify({"status": journey.status.value, "nodes": nodes})
+    for node, extra in overlay(db.session, journey).items():  # rates, orders, A/B state (the report's figures)
+        nodes.setdefault(node, {"waiting": 0, "passed": 0, "reached": 0, "sent": 0, "messages": {},
+                                "outcomes": {}}).update(extra)
+    response = jsonify({"status": journey.status.value, "nodes": nodes,
+                        "report": url_for("analytics.report", journey_id=journey.id)})
     response.headers["Cache-Control"] = "no-store"
     return response
 
-
-def require_editable(journey: Journey) -> None:
-    if journey.status == JourneyStatus.archived:
-        abort(409, "This journey is archived; duplicate it to work on a copy.")

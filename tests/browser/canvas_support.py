@@ -2,15 +2,54 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
+import pytest
 from playwright.sync_api import Page
+
+from app import clock
+from app.db import db
+from app.starters import journey_starters
 
 from tests.conftest import PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 VIEWPORT = {"width": 1280, "height": 800}
+
+
+@pytest.fixture
+def tab(browser, live_server) -> Iterator[Page]:  # type: ignore[no-untyped-def]
+    """A 1280×800 tab that records console errors and answers confirmations "yes" (unless
+    page.refuse_dialogs)."""
+    context = browser.new_context(base_url=live_server, viewport=VIEWPORT)
+    page = context.new_page()
+    page.console_problems = []  # type: ignore[attr-defined]
+    page.on("console", lambda msg: msg.type == "error" and page.console_problems.append(msg.text))
+    page.on("pageerror", lambda exc: page.console_problems.append(str(exc)))
+    page.dialogs = []  # type: ignore[attr-defined]
+    page.refuse_dialogs = False  # type: ignore[attr-defined]
+
+    def answer(dialog):  # type: ignore[no-untyped-def]
+        page.dialogs.append(dialog.type)  # type: ignore[attr-defined]
+        dialog.dismiss() if page.refuse_dialogs else dialog.accept()  # type: ignore[attr-defined]
+
+    page.on("dialog", answer)  # confirmations are answered "yes" unless a test says otherwise
+    yield page
+    context.close()
+
+
+def own_problems(page: Page) -> list[str]:
+    """Console errors of our pages: forms refused on purpose (422) and the web fonts a rendered
+    email links (there is no internet here) are not problems of the page."""
+    noise = ("status of 422", "net::ERR_", "fonts.googleapis.com")
+    return [p for p in page.console_problems if not any(n in p for n in noise)]  # type: ignore[attr-defined]
+
+
+def starter_journey(app, key: str = "abandoned-cart") -> int:  # type: ignore[no-untyped-def]
+    with app.app_context():
+        with db.transaction() as s:
+            return journey_starters.create_from_starter(s, key, name=None, user_id=None, now=clock.now()).id
 
 
 def sign_in(page: Page, email: str) -> None:

@@ -2,30 +2,17 @@
 the mouse, sets it up, publishes it, and watches a contact arrive; the simulator shows the path."""
 from __future__ import annotations
 
-from typing import Iterator
+from playwright.sync_api import expect
 
-import pytest
-from playwright.sync_api import Page, expect
-
-from app import clock
 from app.db import db
-from app.models import Enrollment, Journey
+from app.models import Enrollment
 from tests import engine_support
 from tests.api_support import make_key
-from tests.browser.canvas_support import (VIEWPORT, connect, drag_from_palette, graph, node, select, settle,
-                                          shoot, sign_in)
+from tests.browser.canvas_support import (connect, drag_from_palette, graph, node, own_problems, select, settle,
+                                          shoot, sign_in, tab)
 from tests.conftest import make_user
 
-
-@pytest.fixture
-def tab(browser, live_server) -> Iterator[Page]:  # type: ignore[no-untyped-def]
-    context = browser.new_context(base_url=live_server, viewport=VIEWPORT)
-    page = context.new_page()
-    page.console_problems = []  # type: ignore[attr-defined]
-    page.on("console", lambda msg: msg.type == "error" and page.console_problems.append(msg.text))
-    page.on("pageerror", lambda exc: page.console_problems.append(str(exc)))
-    yield page
-    context.close()
+__all__ = ["tab"]  # the fixture, shared by the canvas tests
 
 
 def _templates(app) -> None:  # type: ignore[no-untyped-def]
@@ -150,14 +137,7 @@ def test_marketer_draws_publishes_and_sees_a_contact_arrive(app, tab, live_serve
     expect(frame.locator("body")).to_contain_text(subject)
     page.keyboard.press("Escape")
     shoot(page, "journey-simulator.png")
-    assert _own_problems(page) == []  # type: ignore[attr-defined]
-
-
-def _own_problems(page: Page) -> list[str]:
-    """Console errors of our pages: the refused forms (422, on purpose) and the web fonts a
-    rendered email links (no internet here) are not ours."""
-    noise = ("status of 422", "net::ERR_", "fonts.googleapis.com")
-    return [p for p in page.console_problems if not any(n in p for n in noise)]  # type: ignore[attr-defined]
+    assert own_problems(page) == []  # type: ignore[attr-defined]
 
 
 def _contains(name: str):  # type: ignore[no-untyped-def]

@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 from app.web.canvas_meta import human_duration, node_meta, palette, ports_of, summary
-from app.web.node_form import FormState, apply_action, decode, duration_parts, normalise
+from app.web.form_state import FormState, duration_parts
+from app.web.node_form import apply_action, decode, normalise
 from app.web.rule_builder import Group, Leaf, builder_from_form, builder_from_rule, rule_from_builder
 from app.web.values import MISSING, literal, to_text
 from journeys.nodes import NODE_TYPES

@@ -54,9 +54,24 @@ export class Overlay {
                      `<span class="stat-passed" title="went on from here">${c.passed} passed</span>`];
       if (node.type === "send") {
         parts.push(`<span class="stat-sent" title="emails sent">${c.sent} sent</span>`);
-        const opened = (c.messages && c.messages.opened) || 0;
-        const clicked = (c.messages && c.messages.clicked) || 0;
-        if (opened || clicked) parts.push(`<span class="stat-rate">${opened} opened · ${clicked} clicked</span>`);
+        // Open and click counts appear once the counts carry them (analytics).
+        for (const what of ["opened", "clicked"]) {
+          if (typeof c[what] !== "number") continue;
+          // The report's rate (unique people over delivered emails) when the counts carry it.
+          const share = c[`${what === "opened" ? "open" : "click"}_rate`];
+          const rate = typeof share === "number" ? ` (${(share * 100).toFixed(1)}%)`
+            : c.sent ? ` (${Math.round((c[what] / c.sent) * 100)}%)` : "";
+          parts.push(`<span class="stat-rate" data-stat="${what}" title="contacts who ${what} (people, unique)">${c[what]} ${what}${rate}</span>`);
+        }
+        if (c.conversions) {
+          parts.push(`<span class="stat-analytics" data-stat="conversions" title="orders credited to this email (last touch)">` +
+                     `${c.conversions} order${c.conversions === 1 ? "" : "s"} · ${escapeHTML(c.revenue)} ${escapeHTML(c.currency)}</span>`);
+        }
+      }
+      if (c.ab) {
+        const state = c.ab.winner ? `winner ${c.ab.winner}` : c.ab.status === "collecting"
+          ? `collecting: ${Object.values(c.ab.recipients).join(" / ")} of ${c.ab.min_recipients}` : `leading: ${c.ab.leader}`;
+        parts.push(`<span class="stat-analytics" data-stat="ab">${escapeHTML(state)}</span>`);
       }
       box.innerHTML = parts.join("");
       box.hidden = false;
