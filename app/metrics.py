@@ -1,6 +1,7 @@
 """Prometheus metrics: request counts and latency per endpoint, RQ queue depths."""
 from __future__ import annotations
 
+import os
 import time
 
 from flask import Flask, Response, g, request
@@ -37,6 +38,9 @@ def init_app(app: Flask) -> None:
     latency = Histogram("journeys_http_request_duration_seconds", "HTTP request latency",
                         ["endpoint", "method"], registry=registry)
     registry.register(QueueDepthCollector(app))
+    from app.gauges import EngineCollector
+
+    registry.register(EngineCollector(app))  # due enrollments, stuck messages, scheduler, bounce ratios
     app.extensions["metrics_registry"] = registry
 
     @app.before_request
@@ -54,5 +58,18 @@ def init_app(app: Flask) -> None:
 
 
 def render(app: Flask) -> Response:
-    body = generate_latest(app.extensions["metrics_registry"])
+    registry = app.extensions["metrics_registry"]
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Under gunicorn (`journeys web --server gunicorn`) each worker process counts its own
+        # requests into files there; a scrape answered by any one of them adds them all up.
+        # prometheus_client itself reads this variable, so it is read here and not in Settings.
+        from prometheus_client import multiprocess
+
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        registry.register(QueueDepthCollector(app))
+        from app.gauges import EngineCollector
+
+        registry.register(EngineCollector(app))
+    body = generate_latest(registry)
     return Response(body, mimetype=CONTENT_TYPE_LATEST)

@@ -23,8 +23,11 @@ from app.config import Settings
 
 log = logging.getLogger(__name__)
 
-#: Seconds a child gets to exit after SIGTERM before it is killed.
-STOP_GRACE = 10.0
+#: Seconds a child gets to exit after SIGTERM: the web drains its requests (DRAIN_GRACE, 20 s),
+#: a worker finishes the batch under way (500 messages at MAIL_RATE_PER_SECOND=50: 10 s).
+STOP_GRACE = 30.0
+#: Seconds after the second SIGTERM (RQ's cold shutdown: the work horse is killed) before SIGKILL.
+KILL_GRACE = 5.0
 #: A child that dies more often than this within RESTART_WINDOW stops everything.
 MAX_RESTARTS = 5
 RESTART_WINDOW = 60.0
@@ -52,6 +55,10 @@ class Child:
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
+    def signal(self, sig: int) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            _send(self.proc.pid, sig)
+
     def signal_group(self, sig: int) -> None:
         if self.proc is not None:
             try:
@@ -71,6 +78,7 @@ class Supervisor:
         ]
         self.redis: subprocess.Popen[bytes] | None = None
         self.stopping = False
+        self.hurry = False  # a second Ctrl-C: stop without waiting for work under way
 
     def child_env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -104,8 +112,13 @@ class Supervisor:
         return 0
 
     def _request_stop(self, signum: int, _frame: object) -> None:
-        if not self.stopping:
-            log.info("received %s: stopping", signal.Signals(signum).name)
+        if self.stopping:
+            if not self.hurry:
+                log.warning("received %s again: stopping now, work under way is cut off", signal.Signals(signum).name)
+            self.hurry = True
+            return
+        log.info("received %s: stopping (work under way gets %.0fs; again to stop at once)",
+                 signal.Signals(signum).name, STOP_GRACE)
         self.stopping = True
 
     def _restart(self, child: Child) -> bool:
@@ -121,18 +134,50 @@ class Supervisor:
         return True
 
     def stop(self) -> None:
+        """SIGTERM to each child's own process (the worker's work horse, in a group of its own,
+        finishes its job meanwhile); after STOP_GRACE, SIGTERM again (RQ then kills the horse),
+        after KILL_GRACE SIGKILL to what is left."""
         self.stopping = True
-        for child in self.children:
-            child.signal_group(signal.SIGTERM)
-        _wait_all([c.proc for c in self.children if c.proc], STOP_GRACE,
-                  on_timeout=lambda p: os.killpg(p.pid, signal.SIGKILL))
-        for child in self.children:  # work-horses and other stragglers of each group
+        running = [c for c in self.children if c.alive()]
+        for child in running:
+            child.signal(signal.SIGTERM)
+        left = self._wait([c.proc for c in running if c.proc], STOP_GRACE)
+        for proc in left:
+            log.warning("pid %s still busy after %.0fs: stopping it harder", proc.pid, STOP_GRACE)
+            _send(proc.pid, signal.SIGTERM)
+        for proc in self._wait(left, KILL_GRACE):
+            _send_group(proc.pid, signal.SIGKILL)
+            proc.wait()
+        for child in self.children:  # stragglers of each group
             child.signal_group(signal.SIGKILL)
         if self.redis is not None:
             self.redis.terminate()  # Redis saves its data on SIGTERM
             _wait_all([self.redis], STOP_GRACE, on_timeout=lambda p: p.kill())
             Path(self.settings.redis_socket).unlink(missing_ok=True)
         log.info("all processes stopped")
+
+    def _wait(self, procs: list[subprocess.Popen[bytes]], grace: float) -> list[subprocess.Popen[bytes]]:
+        """Wait up to `grace` seconds (less after a second Ctrl-C) for `procs`; those still running."""
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline and not self.hurry:
+            if all(p.poll() is not None for p in procs):
+                return []
+            time.sleep(0.05)
+        return [p for p in procs if p.poll() is None]
+
+
+def _send(pid: int, sig: int) -> None:
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def _send_group(pid: int, sig: int) -> None:
+    try:
+        os.killpg(pid, sig)
+    except ProcessLookupError:
+        pass
 
 
 def _wait_all(procs: list[subprocess.Popen[bytes]], grace: float,

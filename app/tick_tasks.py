@@ -179,3 +179,41 @@ def carry_out_privacy_requests() -> None:
         done = data_requests.process(db.session, clock.now())
         if done:
             log.info("carried out %d shop privacy request(s)", done)
+
+
+#: Ticks between two computations of the bounce and complaint ratios /metrics shows (about a minute).
+DELIVERY_RATIOS_EVERY = 60
+
+
+@tick_task
+def publish_delivery_ratios() -> None:
+    """The last day's bounce and complaint ratios, into Redis for /metrics (app/gauges.py)."""
+    from app import gauges
+    from app.db import db
+    from app.redis_conn import get_redis
+
+    if _ticks % DELIVERY_RATIOS_EVERY != 1:
+        return
+    with _context():
+        gauges.publish_delivery_ratios(db.session, get_redis(), clock.now())
+
+
+#: Ticks between two passes of the A/B winner check (about five minutes: samples grow slowly).
+SPLIT_WINNERS_EVERY = 300
+
+
+@tick_task
+def choose_split_winners() -> None:
+    """Splits whose auto_winner rule is met send every new contact to the winner (app/services/analytics/ab.py)."""
+    from app.db import db
+    from app.services import workspace
+    from app.services.analytics import ab, attribution
+
+    if _ticks % SPLIT_WINNERS_EVERY != 1:
+        return
+    with _context():
+        with db.transaction() as s:
+            ws = workspace.current(s)
+            chosen = ab.choose_winners(s, clock.now(), lambda j: attribution.credits(s, ws, journey_id=j))
+        for journey_id, node, variant in chosen:
+            log.info("journey %s: split %s chose variant %s as its winner", journey_id, node, variant)

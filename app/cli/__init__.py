@@ -47,7 +47,13 @@ def _register() -> None:
     from app.cli.transfer import export, import_
 
     main.add_command(export)
-    main.add_command(import_)
+    from app.cli.backup import backup, restore
+    from app.cli.imports import import_group
+
+    import_group.add_command(import_, name="journeys")  # `journeys import FILE...` still means this
+    main.add_command(import_group)
+    main.add_command(backup)
+    main.add_command(restore)
 
 
 _register()

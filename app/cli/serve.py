@@ -47,6 +47,9 @@ def up(host: str, port: int) -> None:
     finally:
         engine.dispose()
     login = ensure_first_admin(settings)
+    from app import instance_lock
+
+    instance_lock.hold_shared(settings)
     supervisor = Supervisor(settings, host=host, port=port)
     supervisor.start()
     url = f"http://{host}:{port}/"
@@ -84,12 +87,14 @@ def _banner(url: str, login: tuple[str, str | None], settings: Settings) -> str:
 @click.command()
 @host_option
 @port_option
-@click.option("--threads", default=8, show_default=True, help="Request threads.")
-def web(host: str, port: int, threads: int) -> None:
-    """Serve the web app and the API (waitress)."""
-    from waitress import serve
-
-    from app import create_app
+@click.option("--threads", default=8, show_default=True, help="Request threads (per process).")
+@click.option("--server", "server_kind", type=click.Choice(["waitress", "gunicorn"]), default="waitress",
+              show_default=True, help="waitress: one process, threads. gunicorn (install it first): --workers "
+                                      "processes with --threads each, for several cores.")
+@click.option("--workers", default=2, show_default=True, help="gunicorn worker processes.")
+def web(host: str, port: int, threads: int, server_kind: str, workers: int) -> None:
+    """Serve the web app and the API. SIGTERM stops listening, lets requests in flight finish, exits 0."""
+    from app import create_app, instance_lock
     from app.cli.context import ensure_schema_current
 
     settings = load_settings()
@@ -98,17 +103,19 @@ def web(host: str, port: int, threads: int) -> None:
     with app.app_context():
         ensure_schema_current()
     _redis_or_warn(settings)
-    signal.signal(signal.SIGTERM, _exit_cleanly)
-    log.info("web listening on http://%s:%s/", host, port)
-    try:
-        serve(app, host=host, port=port, threads=threads, ident="journeys",
-              clear_untrusted_proxy_headers=True)
-    except KeyboardInterrupt:
-        pass
+    if server_kind == "gunicorn":
+        from app.gunicorn_server import exec_gunicorn
 
+        instance_lock.hold_shared(settings, inheritable=True)  # the gunicorn master keeps it
+        exec_gunicorn(settings, host=host, port=port, workers=workers, threads=threads)
+    from app.web_server import GracefulServer
 
-def _exit_cleanly(signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt
+    instance_lock.hold_shared(settings)
+    server = GracefulServer(app, host=host, port=port, threads=threads)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, server.request_stop)
+    log.info("web listening on http://%s:%s/", host, server.port)
+    server.serve()
 
 
 def _redis_or_warn(settings: Settings) -> None:
@@ -139,14 +146,19 @@ def worker(burst: bool) -> None:
 
     from app import create_app, queues
 
+    from app import instance_lock
+
     settings = load_settings()
     _logging(settings, "worker")
     conn = _redis_required(settings)
+    instance_lock.hold_shared(settings)
     app = create_app(settings)
     queues.bind_worker_app(app)
     queues.tune_worker_gc()
     w = Worker([queues.get_queue(name, conn) for name in queues.ALL], connection=conn,
                serializer="rq.serializers.JSONSerializer")
+    # RQ's own signal handling is the graceful stop: the first SIGTERM or SIGINT lets the
+    # work horse finish its job (a whole batch) and takes no new one; a second one kills it.
     w.work(burst=burst, logging_level=settings.log_level, with_scheduler=False)
 
 
@@ -156,10 +168,13 @@ def scheduler() -> None:
     from app import tick_tasks  # noqa: F401 - registers the tick tasks
     from app.scheduler import Scheduler
 
+    from app import instance_lock
+
     settings = load_settings()
     _logging(settings, "scheduler")
     conn = _redis_required(settings)
-    stop = threading.Event()
+    instance_lock.hold_shared(settings)
+    stop = threading.Event()  # set by SIGTERM/SIGINT: the tick under way ends, then the lock is released
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     sched = Scheduler(conn)
