@@ -54,6 +54,10 @@ class BounceReceipt(BaseModel):
 
 @operation(bp, "POST", "/webhooks/bounces/<source>", summary="Receive bounce and complaint notifications",
            tag="Deliverability", scope=None, result=BounceReceipt, result_description="Applied.",
+           errors=((400, "The body is not what the provider sends (not JSON, not a delivery status report)."),
+                   (401, "No token, a wrong token, or a missing or forged signature (SNS, SendGrid)."),
+                   (404, "No bounce webhook for this source: use ses, sendgrid, postmark or dsn."),
+                   (413, "The body is larger than 5 MiB.")),
            description="`source` is ses (Amazon SES via SNS: the SNS signature is verified with the certificate "
            "from SigningCertURL, and SubscriptionConfirmation is confirmed), sendgrid (the event webhook, with "
            "its ECDSA signature when SENDGRID_WEBHOOK_PUBLIC_KEY is set), postmark (bounce and spam complaint "
