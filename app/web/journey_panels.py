@@ -22,6 +22,7 @@ from app.services import templates as template_service
 from app.web.canvas_meta import ports_of, summary
 from app.web.form_state import FormState
 from app.web.node_form import apply_action, decode, normalise
+from app.web.previews import default_sample
 from app.web.rule_builder import OP_LABELS
 from journeys.nodes import NODE_TYPES
 from journeys.settings import parse_settings
@@ -32,7 +33,7 @@ bp = Blueprint("journey_panels", __name__)
 #: simulated send): its inline styles apply and, as in an inbox and in the template editor's
 #: preview (app/web/previews.py), its product images and web fonts load; nothing may run, and
 #: only our own pages may frame it.
-FRAMED_EMAIL_CSP = {"default-src": "'none'", "style-src": "'unsafe-inline' https:", "img-src": "data: https: http:",
+FRAMED_EMAIL_CSP = {"default-src": "'none'", "style-src": "'unsafe-inline' https:", "img-src": "'self' data: https: http:",
                     "font-src": "data: https:", "frame-ancestors": "'self'", "base-uri": "'none'",
                     "form-action": "'none'"}
 
@@ -166,11 +167,12 @@ def _settings_outcome(settings: dict[str, Any], errors: dict[str, str]) -> dict[
 @talisman(frame_options="SAMEORIGIN", content_security_policy=FRAMED_EMAIL_CSP,
           content_security_policy_nonce_in=[])
 def template_thumbnail(slug: str) -> ResponseReturnValue:
-    """The template rendered for the sample contact: the send form shows it, scaled down."""
+    """The template rendered for the template editor's sample contact and event (a cart, an
+    order): the send form shows it, scaled down."""
     try:
         template = template_service.get_template(db.session, slug)
         version = template_service.latest_version(db.session, template)
-        rendered = template_service.render_preview(db.session, version, contact=None, sample=None,
+        rendered = template_service.render_preview(db.session, version, contact=None, sample=default_sample(),
                                                    settings=current_app.config["SETTINGS"])
     except AppError as exc:
         if exc.status == 404:

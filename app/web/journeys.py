@@ -103,7 +103,8 @@ def lifecycle(journey_id: int, action: str) -> ResponseReturnValue:
 @requires("viewer")
 def editor(journey_id: int) -> ResponseReturnValue:
     journey = journey_service.get_journey(db.session, journey_id)
-    editable = current_user.can("marketer")
+    # An archived journey is history: it opens read-only (duplicate it to work on a copy).
+    editable = current_user.can("marketer") and journey.status != JourneyStatus.archived
     return render_template("journeys/editor.html", **editor_context(journey, journey.draft, editable=editable))
 
 

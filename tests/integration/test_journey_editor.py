@@ -189,3 +189,12 @@ def test_template_thumbnails_are_framed_by_our_pages_only(app, login):
     policy = answer.headers["Content-Security-Policy"]
     assert "frame-ancestors 'self'" in policy and "script-src" not in policy and "default-src 'none'" in policy
     assert client.get("/journeys/template-thumbnail/nope").status_code == 404
+
+
+def test_an_archived_journey_opens_read_only(app, login):
+    journey_id = make_journey(app)
+    with app.app_context():
+        with db.transaction() as s:
+            journey_service.archive_journey(s, s.get(Journey, journey_id), user=None, now=clock.now())
+    page = login("marketer").get(f"/journeys/{journey_id}").get_data(as_text=True)
+    assert '"editable": false' in page and "Archived, read-only" in page and "palette-item" not in page
