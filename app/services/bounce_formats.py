@@ -147,7 +147,8 @@ def postmark(body: bytes) -> list[Notice]:
 def dsn(body: bytes) -> list[Notice]:
     """A delivery status notification (or a feedback report) posted as the raw message."""
     report: Message = message_from_bytes(body, policy=policy.default)
-    kind = (report.get_param("report-type") or "").lower() if report.get_content_type() == "multipart/report" else ""
+    param = report.get_param("report-type") if report.get_content_type() == "multipart/report" else None
+    kind = param.lower() if isinstance(param, str) else ""
     if kind == "feedback-report":
         return _feedback(report)
     if kind != "delivery-status":

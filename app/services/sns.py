@@ -54,9 +54,13 @@ fetch: Callable[[str], bytes] = _fetch
 
 def check_aws_url(url: Any, what: str, *, pem: bool = False) -> str:
     """`url` if it is https on an SNS host (and, for a certificate, a .pem); Unauthorized otherwise."""
-    parts = urlsplit(url) if isinstance(url, str) else None
+    try:
+        parts = urlsplit(url) if isinstance(url, str) else None
+        port = parts.port if parts is not None else None
+    except ValueError:  # a port that is not a number
+        parts, port = None, None
     if (parts is None or parts.scheme != "https" or not _HOST.match(parts.hostname or "")
-            or parts.port not in (None, 443) or parts.username or (pem and not parts.path.endswith(".pem"))):
+            or port not in (None, 443) or parts.username or (pem and not parts.path.endswith(".pem"))):
         raise Unauthorized(f"{what} must be an https URL on an sns.<region>.amazonaws.com host; "
                            "this notification was not sent by Amazon SNS.")
     return str(url)

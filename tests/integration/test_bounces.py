@@ -79,7 +79,7 @@ def test_a_listed_topic_needs_no_token_and_another_topic_is_refused(app, setting
 
 
 @pytest.mark.parametrize("forge", ["unsigned", "tampered", "other_key", "http_cert", "foreign_host", "not_pem",
-                                   "bad_version"])
+                                   "bad_port", "bad_version"])
 def test_unsigned_or_forged_sns_notifications_are_refused_and_change_nothing(app, client, signer, forge):
     message = signer.sign(sns_notification(bounce_fixture("ses_bounce.json")))
     if forge == "unsigned":
@@ -97,6 +97,9 @@ def test_unsigned_or_forged_sns_notifications_are_refused_and_change_nothing(app
     elif forge == "not_pem":
         message = signer.sign({**sns_notification(bounce_fixture("ses_bounce.json")),
                                "SigningCertURL": "https://sns.eu-west-1.amazonaws.com/?Action=cert"})
+    elif forge == "bad_port":
+        message = signer.sign({**sns_notification(bounce_fixture("ses_bounce.json")),
+                               "SigningCertURL": "https://sns.eu-west-1.amazonaws.com:abc/cert.pem"})
     else:
         message["SignatureVersion"] = "3"
     resp = post_sns(client, message, f"?token={token(app, 'ses')}")
