@@ -15,7 +15,7 @@
     const canvas = document.getElementById(`chart-${name}`);
     const spec = CHARTS[name];
     if (!canvas || !spec || !window.Chart) return null;
-    const labels = table.rows.map((row) => row[0]);
+    const labels = table.rows.map((row) => row[0].slice(5));  // MM-DD
     const datasets = spec.columns.map((column, i) => {
       const index = table.header.indexOf(column);
       const color = PALETTE[i % PALETTE.length];

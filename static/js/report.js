@@ -31,12 +31,13 @@
     const data = JSON.parse(source.textContent);
     const t = data.timeline;
     const s = t.series;
+    const days = t.days.map((day) => day.slice(5));  // MM-DD: the year is in the page's heading
     window.journeyReportCharts = [
-      chart("chart-flow", t.days, [series("entered", s.entered, COLORS.entered),
+      chart("chart-flow", days, [series("entered", s.entered, COLORS.entered),
                                    series("emails sent", s.sent, COLORS.sent)]),
-      chart("chart-engagement", t.days, [series("opened", s.opened, COLORS.opened),
+      chart("chart-engagement", days, [series("opened", s.opened, COLORS.opened),
                                          series("clicked", s.clicked, COLORS.clicked)]),
-      chart("chart-revenue", t.days, [series(`revenue (${data.currency})`, s.revenue, COLORS.revenue, "bar"),
+      chart("chart-revenue", days, [series(`revenue (${data.currency})`, s.revenue, COLORS.revenue, "bar"),
                                       {...series("orders", s.conversions, COLORS.sent), yAxisID: "orders"}],
             {y: {beginAtZero: true},
              orders: {position: "right", beginAtZero: true, ticks: {precision: 0}, grid: {drawOnChartArea: false}}}),

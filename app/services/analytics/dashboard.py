@@ -29,6 +29,7 @@ class Table:
     title: str
     header: tuple[str, ...]
     rows: list[tuple[Any, ...]]
+    note: str = ""
 
 
 def days_of(now: datetime, period: int) -> list[str]:
@@ -126,9 +127,10 @@ def revenue(db: Session, days: list[str]) -> Table:
              str((totals[j][1] if j in totals else Decimal(0)).quantize(Decimal("0.01")))) for j in ids]
     if None in totals:  # emails sent outside journeys (the API's)
         rows.append(("", "(no journey)", 0, totals[None][0], str(totals[None][1].quantize(Decimal("0.01")))))
-    return Table("revenue", f"Revenue credited per journey ({ws.currency}, last touch: "
-                            f"{ws.attribution_click_days} d after a click, {ws.attribution_open_days} d after an open)",
-                 ("journey id", "journey", "emails sent", "orders credited", "revenue"), rows)
+    return Table("revenue", "Revenue credited per journey",
+                 ("journey id", "journey", "emails sent", "orders credited", f"revenue ({ws.currency})"), rows,
+                 note=f"Orders placed in the period, credited to the last email opened or clicked before them: "
+                      f"within {ws.attribution_click_days} days of a click or {ws.attribution_open_days} of an open.")
 
 
 BUILDERS = {"subscribers": subscribers, "unsubscribes": unsubscribes, "bounces": bounces, "sends": sends,
