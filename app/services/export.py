@@ -1,8 +1,9 @@
 """Export (GDPR Art. 20): one JSON document with everything stored about a contact.
 
 The same tables erasure cleans, read whole: the contact, consent records, suppression, events
-with their payloads, enrollments with their trace, messages, webhook calls, pending carts,
-privacy requests and the audit entries about them. Recorded in the audit log.
+with their payloads, enrollments with their trace, messages (and their opens and clicks),
+webhook calls, pending carts, privacy requests and the audit entries about them. Recorded in
+the audit log.
 """
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from sqlalchemy import inspect, or_, select
 from sqlalchemy.orm import Session
 
 from app.models import (AuditEntry, BounceEvent, ConsentRecord, Contact, Enrollment, EnrollmentStep, Event,
-                        Journey, Message, PendingCart, PrivacyRequest, Suppression, WebhookCall, email_digest)
+                        Journey, Message, PendingCart, PrivacyRequest, Suppression, TrackingHit, WebhookCall,
+                        email_digest)
 from app.services import audit_log
 
 #: The document's format; bumped when a field changes meaning.
@@ -63,6 +65,9 @@ def document(db: Session, contact: Contact, now: datetime) -> dict[str, Any]:
                          "trace": steps.get(e.id, [])} for e in enrollments],
         "messages": [_row(m, skip=("contact_id", "lease_until")) for m in db.scalars(
             select(Message).where(Message.contact_id == contact.id).order_by(Message.id))],
+        "tracking": [_row(h) for h in db.scalars(  # opens and clicks of its emails (docs/analytics.md)
+            select(TrackingHit).join(Message, Message.id == TrackingHit.message_id)
+            .where(Message.contact_id == contact.id).order_by(TrackingHit.id))],
         "webhook_calls": [_row(w, skip=("contact_id", "lease_until")) for w in db.scalars(
             select(WebhookCall).where(WebhookCall.contact_id == contact.id).order_by(WebhookCall.id))],
         "pending_carts": [_row(c) for c in db.scalars(select(PendingCart).where(or_(*who)).order_by(PendingCart.id))],

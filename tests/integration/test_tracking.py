@@ -213,3 +213,15 @@ def test_links_of_a_retried_message_are_those_of_the_attempt_that_went(engine_ap
     assert _count(engine_app, MessageLink) == 2
     later(10)
     assert click(engine_app, tracked(mail)[0]).headers["Location"] == "https://shop.example/sale?utm_source=email"
+
+
+def test_a_contacts_export_holds_its_opens_and_clicks(engine_app, smtp):
+    from app.services import export
+
+    mail = _sent(engine_app, smtp)
+    later()
+    click(engine_app, tracked(mail)[0])
+    open_pixel(engine_app, pixel(mail))
+    with engine_app.app_context():
+        doc = export.document(db.session, db.session.scalars(select(Contact)).one(), T0)
+    assert sorted((h["kind"], h["position"]) for h in doc["tracking"]) == [("click", 1), ("open", None)]
