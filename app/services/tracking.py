@@ -14,6 +14,7 @@ the normal event pipeline (app/services/events.ingest), once, with an idempotenc
 from __future__ import annotations
 
 import html
+import logging
 import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -26,11 +27,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.config import Settings
-from app.errors import NotFound
+from app.errors import NotFound, ValidationFailed
 from app.models import Contact, Engagement, Message, MessageLink, Template, TemplateVersion, TrackingHit
 from app.models.tracking import OPEN_POSITION
 from app.services import machine_traffic
 from journeys.rendering import RenderedEmail
+
+log = logging.getLogger(__name__)
 
 CLICK_SALT = "journeys.click"
 OPEN_SALT = "journeys.open"
@@ -224,8 +227,13 @@ def _fire(db: Session, message: Any, kind: str, position: int, url: str | None, 
     if kind == "click":
         properties.update(link=position, url=url)
     key = f"{EVENT_NAMES[kind]}:{message.id}:{position}"
-    data = events.parse({"event": EVENT_NAMES[kind], "contact": who,
-                         "properties": {k: v for k, v in properties.items() if v is not None}})
+    try:
+        data = events.parse({"event": EVENT_NAMES[kind], "contact": who,
+                             "properties": {k: v for k, v in properties.items() if v is not None}})
+    except ValidationFailed as exc:  # an address stored before today's checks: the hit still counts
+        log.warning("no %s event for message %s: %s", EVENT_NAMES[kind], message.id, exc.detail)
+        db.commit()
+        return
     events.ingest(db, data, source="tracking", now=now, idempotency_key=key)  # commits, unless a repeat
     db.commit()
     jobs.kick_events()
