@@ -131,9 +131,14 @@ def _error_responses() -> dict[str, Any]:
     return out
 
 
-@lru_cache(maxsize=8)
 def document(base_url: str) -> dict[str, Any]:
-    """The whole document; cached, since the routes are fixed once the app is built."""
+    """The whole document, built once per set of routes (they are fixed once the app is built;
+    the count keeps a document made before every route module was imported from sticking)."""
+    return _document(base_url, len(OPERATIONS))
+
+
+@lru_cache(maxsize=8)
+def _document(base_url: str, _operations: int) -> dict[str, Any]:
     refs, schemas = models_json_schema(_models(), ref_template=REF)
     paths: dict[str, dict[str, Any]] = {}
     for op in OPERATIONS.values():

@@ -19,8 +19,9 @@ from pydantic import BaseModel, Field, ValidationError
 from app.api import auth, body as bodies
 from app.errors import BadRequest, FieldProblem, NotFound, ValidationFailed
 
-#: The largest id a path may name: beyond it no row can exist (and SQLite would overflow).
-MAX_ID = 2**63 - 1
+#: The largest id a path may name: ids of contacts, journeys and the like are 32-bit integer
+#: columns, so no row has a larger one (and PostgreSQL refuses to compare with one).
+MAX_ID = 2**31 - 1
 
 
 class ProblemField(BaseModel):
@@ -140,8 +141,8 @@ def operation(bp: Blueprint, method: str, rule: str, *, summary: str, tag: str, 
 
         @wraps(view)
         def handler(**kwargs: Any) -> ResponseReturnValue:
-            _check_ids(kwargs)
             caller = auth.authenticate(scope) if scope else None
+            _check_ids(kwargs)
             payload = None
             if body is not None:
                 payload = {} if body_optional and not bodies.raw().strip() else bodies.json_body()

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app import clock
 from app.api import bp
-from app.api.routing import ApiCall, ProblemField, operation
+from app.api.routing import MAX_ID, ApiCall, ProblemField, operation
 from app.db import db
 from app.errors import NotFound, ValidationFailed
 from app.models import Template, TemplateVersion
@@ -94,7 +94,7 @@ class PreviewIn(BaseModel):
     """Whom to render for: a contact by id, or a sample contact; and the trigger event's properties."""
 
     model_config = ConfigDict(extra="forbid")
-    contact_id: int | None = Field(default=None, ge=1, le=2**63 - 1, description="A stored contact.")
+    contact_id: int | None = Field(default=None, ge=1, le=MAX_ID, description="A stored contact.")
     contact: dict[str, Any] | None = Field(default=None, description='A sample contact, as for simulation: '
                                            '{"email", "attributes", "timezone", "tags", "metrics", "consent"}.')
     event: dict[str, Any] = Field(default_factory=dict, description="The trigger event's properties (event.*).")

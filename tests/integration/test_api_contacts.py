@@ -145,3 +145,4 @@ def test_a_suppressed_contact_says_so(app, client, key):
 def test_an_unknown_contact_is_404(app, client, key):
     assert_problem(client.get(f"{URL}/424242", headers=key.headers), 404)
     assert_problem(client.get(f"{URL}/{2**70}", headers=key.headers), 404)
+    assert_problem(client.get(f"{URL}/{2**31}", headers=key.headers), 404)  # past a 32-bit id: no such row
