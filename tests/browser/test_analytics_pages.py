@@ -6,11 +6,14 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from playwright.sync_api import expect
+
 from app import clock
 from app.db import db
 from app.models import (ConsentRecord, Contact, Engagement, Enrollment, EnrollmentStep, Event, Journey, JourneyStatus,
                         JourneyVersion, Message, SubscriptionStatus, TrackingHit)
 from tests.conftest import PASSWORD, make_user
+from tests.engine_support import template
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 NOW = datetime(2026, 11, 30, 16, 0, tzinfo=timezone.utc)
@@ -42,6 +45,9 @@ def _history(app) -> int:  # type: ignore[no-untyped-def]
             version = JourneyVersion(journey_id=journey.id, number=1, graph=GRAPH,
                                      published_at=NOW - timedelta(days=20))
             s.add(version)
+            for slug, subject in (("cart-reminder", "Forgot something?"), ("cart-discount", "10% off your cart")):
+                template(s, slug, subject, '<mj-text><a href="https://shop.example/cart">Back to your cart</a></mj-text>',
+                         now=NOW - timedelta(days=20))
             s.flush()
             n = 0
             for day in range(14):
@@ -149,3 +155,32 @@ def test_the_report_page_draws_its_charts_under_the_csp(app, page):
     assert "Abandoned cart" in page.inner_text("#revenue")
     page.screenshot(path=str(SCREENSHOTS / "analytics.png"), full_page=True)
     assert page.console_problems == []
+
+
+def test_the_canvas_shows_the_reports_figures_on_its_steps(app, page):
+    clock.set_source(lambda: NOW)
+    journey_id = _history(app)
+    make_user(app, "mia@example.com", "marketer")
+    page.set_viewport_size({"width": 1360, "height": 900})
+    _sign_in(page, "mia@example.com")
+    with app.app_context():
+        from app.services.analytics.report import journey_report
+
+        report = journey_report(db.session, db.session.get(Journey, journey_id), NOW)
+    page.goto(f"/journeys/{journey_id}")
+    page.wait_for_selector("#editor[data-ready=true]")
+    for node_id in ("remind_a", "remind_b"):
+        send = report["nodes"][node_id]["send"]
+        card = page.locator(f".drawflow-node[data-node='{node_id}'] .jr-card-stats")
+        expect(card.locator("[data-stat=opened]")).to_have_text(
+            f"{send['opened']} opened ({send['rates']['open'] * 100:.1f}%)", timeout=15_000)
+        expect(card.locator("[data-stat=clicked]")).to_have_text(
+            f"{send['clicked']} clicked ({send['rates']['click'] * 100:.1f}%)")
+        expect(card.locator("[data-stat=conversions]")).to_have_text(
+            f"{send['conversions']} orders · {send['revenue']} EUR")
+    split = page.locator(".drawflow-node[data-node='subject'] .jr-card-stats [data-stat=ab]")
+    expect(split).to_contain_text("collecting")
+    page.screenshot(path=str(SCREENSHOTS / "canvas-analytics.png"))
+    page.click("a.report-link")
+    page.wait_for_url(f"**/journeys/{journey_id}/report")
+    assert [p for p in page.console_problems if "net::ERR_" not in p] == []

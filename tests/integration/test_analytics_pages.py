@@ -143,3 +143,12 @@ def test_the_split_form_sets_the_auto_winner_rule(app, login):
     bad = post(client, f"/journeys/{journey_id}/node-form", data={
         **base, "auto_winner:optional": ["0", "1"], "auto_winner.probability:number": "1.5"})
     assert result_of(bad.get_data(as_text=True))["config"]["auto_winner"] == {"probability": 1.5}
+
+
+def test_the_report_of_a_draft_with_an_unfinished_split(app, login):
+    graph = {"schema": 1, "settings": {}, "nodes": [
+        {"id": "start", "type": "trigger", "config": {"event": "signed_up"}},
+        {"id": "ab", "type": "ab_split", "config": {"variants": [{"key": "A", "weight": 70}]}}], "edges": ["x"]}
+    journey_id = make_journey(app, graph)
+    page = login("viewer").get(f"/journeys/{journey_id}/report")
+    assert page.status_code == 200 and "A/B tests" not in page.get_data(as_text=True)

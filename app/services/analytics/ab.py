@@ -17,6 +17,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -69,12 +70,16 @@ def split_nodes(graph: dict[str, Any]) -> dict[str, tuple[SplitConfig, dict[str,
     nodes = {n["id"]: n for n in graph.get("nodes", []) if isinstance(n, dict) and "id" in n}
     out: dict[str, list[tuple[str | None, str]]] = {}
     for edge in graph.get("edges", []):
-        out.setdefault(edge.get("from"), []).append((edge.get("port"), edge.get("to")))
+        if isinstance(edge, dict):
+            out.setdefault(edge.get("from"), []).append((edge.get("port"), edge.get("to")))
     found = {}
     for node_id, node in nodes.items():
         if node.get("type") != "ab_split":
             continue
-        config = SplitConfig.model_validate(node.get("config") or {})
+        try:
+            config = SplitConfig.model_validate(node.get("config") or {})
+        except ValidationError:
+            continue  # a draft's unfinished split (a published one always validates)
         reach = {v.key: _sends_after(nodes, out, [t for p, t in out.get(node_id, []) if p == v.key])
                  for v in config.variants}
         found[node_id] = (config, reach)
