@@ -167,13 +167,18 @@ def plan_columns(columns: list[str], options: Options, delimiter: str) -> Plan:
     unknown = [c for c in options.ignore if c not in index]
     if unknown:
         problems.append(f"--ignore {', '.join(unknown)}: no such column")
+    recognised: dict[str, str] = {}  # target → the column recognised as it, without --map
     for i, column in enumerate(columns):
         if i in targets or column in options.ignore or not column:
             continue
         alias = recognise(column)
         if alias and alias not in targets.values():
             targets[i] = alias
-        elif not options.only_mapped and not alias:
+            recognised[alias] = column
+        elif alias in recognised:
+            problems.append(f"columns {recognised[alias]!r} and {column!r} both look like {alias}: "
+                            f"--map {alias}=<one of them>, and --ignore or --map the other")
+        elif not options.only_mapped:
             targets[i] = attribute_name(column) or f"column_{i + 1}"
     names = list(targets.values())
     clashes = sorted({t for t in names if names.count(t) > 1})
