@@ -107,6 +107,7 @@ def test_web_sigtermed_during_a_slow_request_answers_it_then_exits_0(app, settin
             lock.release()
         if web.poll() is None:
             web.kill()
+            web.wait()
         log.close()
     assert answer["status"] == 202, answer
     with app.app_context():
@@ -183,3 +184,39 @@ def test_up_stops_on_sigterm_as_on_ctrl_c(tmp_path, app):
     assert not [pid for pid in tree if alive(pid)], up.output()
     assert "received SIGTERM: stopping" in up.output() and "all processes stopped" in up.output()
     assert "web stopped" in up.output()
+
+
+def test_web_on_gunicorn_serves_adds_up_its_processes_metrics_and_stops_on_sigterm(app, settings, database_url,
+                                                                                   redis_url, tmp_path):
+    port = free_port()
+    log = open(tmp_path / "gunicorn.log", "w+")
+    web = _start(["web", "--server", "gunicorn", "--workers", "2", "--threads", "2", "--port", str(port)],
+                 environ_for(settings.instance_path, database_url, redis_url), log)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        assert _wait_for(lambda: _answers(base + "/readyz"), timeout=120), (tmp_path / "gunicorn.log").read_text()
+        before = _healthz_count(requests.get(base + "/metrics", timeout=30).text)
+        for _ in range(10):
+            assert requests.get(base + "/healthz", timeout=10, headers={"Connection": "close"}).status_code == 200
+        text = requests.get(base + "/metrics", timeout=30).text
+        assert _healthz_count(text) - before == 10  # both processes' requests, whichever one answered
+        assert "journeys_enrollments_due_unclaimed" in text
+        web.send_signal(signal.SIGTERM)
+        assert web.wait(60) == 0, (tmp_path / "gunicorn.log").read_text()
+    finally:
+        if web.poll() is None:
+            web.kill()
+            web.wait()
+        log.close()
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=5).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def _healthz_count(metrics: str) -> float:
+    return sum(float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines()
+               if line.startswith('journeys_http_requests_total{endpoint="ops.healthz"'))
