@@ -13,7 +13,7 @@ from flask.typing import ResponseReturnValue
 
 from app.auth.access import requires
 from app.db import db
-from app.errors import AppError, ValidationFailed
+from app.errors import AppError, NotFound, ValidationFailed
 from app.services import journey_preview
 from app.services import journeys as journey_service
 from app.web import previews
@@ -26,7 +26,7 @@ bp = Blueprint("journey_preview", __name__, url_prefix="/journeys")
 @shows_email
 @requires("viewer")
 def page(journey_id: int) -> ResponseReturnValue:
-    journey = journey_service.get_journey(db.session, journey_id)
+    journey = _journey(journey_id)
     nodes = journey_preview.previewable_nodes(journey.draft)
     chosen = request.args.get("node") or _default_node(nodes)
     try:
@@ -47,6 +47,12 @@ def page(journey_id: int) -> ResponseReturnValue:
     return render_template("journey_preview/page.html", **context), status
 
 
+def _journey(journey_id: int) -> Any:
+    if not previews.known_id(journey_id):
+        raise NotFound(f"No journey {journey_id}.")
+    return journey_service.get_journey(db.session, journey_id)
+
+
 def _default_node(nodes: list[dict[str, Any]]) -> str | None:
     splits = [n["id"] for n in nodes if n.get("type") == "ab_split"]
     return (splits or [n["id"] for n in nodes] or [None])[0]
@@ -55,7 +61,7 @@ def _default_node(nodes: list[dict[str, Any]]) -> str | None:
 @bp.post("/<int:journey_id>/preview")
 @requires("viewer")
 def render_variants(journey_id: int) -> ResponseReturnValue:
-    journey = journey_service.get_journey(db.session, journey_id)
+    journey = _journey(journey_id)
     try:
         contact = previews.preview_contact(db.session, request.form.get("contact"))
         sample = previews.parse_sample(request.form.get("sample"))

@@ -31,6 +31,13 @@ PREVIEW_CSP = {**CSP, "style-src": "'self' 'unsafe-inline' https:", "img-src": "
 
 #: The longest sample JSON a preview takes (the body limit of the app is the other bound).
 SAMPLE_MAX = 100_000
+#: Ids are 32-bit integers in the database; PostgreSQL refuses to compare a column with a larger one.
+MAX_ID = 2**31 - 1
+
+
+def known_id(value: int) -> bool:
+    """Could `value` be a row's id? Larger numbers name nothing (and must not reach the query)."""
+    return 0 < value <= MAX_ID
 _LINE = re.compile(r"^line (\d+): ")
 
 
@@ -113,9 +120,10 @@ def preview_contact(db: Session, raw: str | None) -> Contact | None:
     if raw is None or not str(raw).strip():
         return None
     try:
-        contact = db.get(Contact, int(raw))
+        ident = int(raw)
     except (TypeError, ValueError):
-        contact = None
+        ident = 0
+    contact = db.get(Contact, ident) if known_id(ident) else None
     if contact is None:
         raise ValidationFailed("That contact does not exist (any more): pick another, or use the sample.",
                                field="contact")

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from app import clock
 from app.auth.access import requires
 from app.db import db
-from app.errors import AppError, ValidationFailed
+from app.errors import AppError, NotFound, ValidationFailed
 from app.models import Template, User
 from app.security import talisman
 from app.services import contacts as contact_service
@@ -245,7 +245,7 @@ def _authors(template: Template) -> dict[int, str]:
 @requires("viewer")
 def version(slug: str, number: int) -> ResponseReturnValue:
     template = template_service.get_template(db.session, slug)
-    shown_version = template_service.get_version(db.session, template, number)
+    shown_version = _version(template, number)
     latest = template_service.latest_version(db.session, template)
     shown = previews.render(db.session, TemplateSource(shown_version.subject, shown_version.mjml,
                                                        shown_version.preheader or ""),
@@ -255,12 +255,18 @@ def version(slug: str, number: int) -> ResponseReturnValue:
                            latest=latest, preview=shown, authors=_authors(template))
 
 
+def _version(template: Template, number: int, session: Any = None) -> Any:
+    if not previews.known_id(number):
+        raise NotFound(f"Template {template.slug!r} has no version {number}.")
+    return template_service.get_version(session or db.session, template, number)
+
+
 @bp.post("/<slug>/versions/<int:number>/restore")
 @requires("marketer")
 def restore(slug: str, number: int) -> ResponseReturnValue:
     with db.transaction() as s:
         template = template_service.get_template(s, slug)
-        old = template_service.get_version(s, template, number)
+        old = _version(template, number, s)
         data = template_service.as_input(template, old)
         version = template_service.update_template(s, template, data, user_id=current_user.id,
                                                    now=clock.now(), by=current_user.email)
