@@ -25,9 +25,9 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Every benchmark, one table (bench/run_all --help; BENCH_ARGS=--quick for the short run).
 bench: $(STAMP)
-	$(BIN)/python bench/core_bench.py
-	$(BIN)/python bench/render_bench.py
+	$(BIN)/python bench/run_all $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -17,6 +17,9 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from results import Result, add_json_flag, emit  # noqa: E402
 
 from journeys import TIMER, ContactFacts, Event, advance, load, start  # noqa: E402
 
@@ -109,6 +112,7 @@ def run_bare_walk(target_steps: int) -> tuple[int, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=1_000_000)
+    add_json_flag(parser)
     args = parser.parse_args()
     steps, seconds = run_interpreter(args.steps)
     rate = steps / seconds
@@ -119,6 +123,8 @@ def main() -> None:
     print(f"reference bare graph walk: {bare:,.0f} steps/s (interpreter costs {bare / rate:.1f}x a bare walk)")
     verdict = "PASS" if rate >= TARGET else "FAIL"
     print(f"ratio to target: {rate / TARGET:.2f}x of {TARGET:,} steps/s {verdict}")
+    emit([Result("core: interpreter steps/s (one core)", rate, "steps/s", bare, "bare graph walk", TARGET)],
+         args.json)
 
 
 if __name__ == "__main__":

@@ -33,7 +33,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
+from results import Result, add_json_flag, emit  # noqa: E402
 from sqlalchemy import func, insert, select, text, update  # noqa: E402
 
 from app import clock, create_app, queues  # noqa: E402
@@ -133,18 +135,28 @@ def waiting_at(instance: Instance, journey_id: int, node: str) -> int:
             Enrollment.journey_id == journey_id, Enrollment.node == node, Enrollment.status == "waiting")) or 0
 
 
-def bench_wakeup(n: int) -> None:
-    graph = chain("signed_up", {"id": "w1", "type": "wait", "config": {"duration": "PT1H"}},
-                  {"id": "w2", "type": "wait", "config": {"duration": "P1D"}})
+def wakeup_graph() -> dict[str, Any]:
+    return chain("signed_up", {"id": "w1", "type": "wait", "config": {"duration": "PT1H"}},
+                 {"id": "w2", "type": "wait", "config": {"duration": "P1D"}})
+
+
+def fanout_graph() -> dict[str, Any]:
+    return chain("signed_up", {"id": "w", "type": "wait", "config": {"duration": "PT1H"}},
+                 {"id": "m", "type": "send", "config": {"template": "news", "category": "marketing"}})
+
+
+def bench_wakeup(n: int) -> list[Result]:
     instance = Instance()
     try:
-        jid = waiting_contacts(instance, graph, n, "w1")
+        jid = waiting_contacts(instance, wakeup_graph(), n, "w1")
         seconds = drain(instance, jid, lambda: waiting_at(instance, jid, "w2") == n)
         bare = bare_update(instance, jid)
         rate, bare_rate = n / seconds, n / bare
         print(f"wakeup: {n:,} contacts in {seconds:.1f}s = {rate:,.0f} steps/s (target 20,000: "
               f"{'PASS' if rate >= 20_000 else 'FAIL'}); bare UPDATE {bare_rate:,.0f} rows/s; "
               f"ratio {rate / bare_rate:.3f}  [{instance.settings.database_url.split(':')[0]}]")
+        return [Result("engine: wake-up, contact-steps/s (one worker)", rate, "steps/s", bare_rate,
+                       "bare set-based UPDATE", 20_000)]
     finally:
         instance.close()
 
@@ -158,7 +170,7 @@ def bare_update(instance: Instance, journey_id: int) -> float:
         return time.perf_counter() - began
 
 
-def bench_advance(n: int) -> None:
+def bench_advance(n: int) -> list[Result]:
     steps = [
         {"id": "w0", "type": "wait", "config": {"duration": "PT1S"}},
         {"id": "c1", "type": "condition", "config": {"rule": {"field": "contact.spent", "op": "gte", "value": 100}}},
@@ -183,17 +195,18 @@ def bench_advance(n: int) -> None:
         print(f"advance: {n:,} contacts through the chain in {seconds:.1f}s = {n / seconds:,.0f} contacts/s, "
               f"{node_steps / seconds:,.0f} node-steps/s (target 20,000 contact-steps/s: "
               f"{'PASS' if node_steps / seconds >= 20_000 else 'FAIL'})")
+        return [Result("engine: advancement, node-steps/s", node_steps / seconds, "steps/s", target=20_000,
+                       note="no reference: a chain of non-send steps")]
     finally:
         instance.close()
 
 
-def bench_fanout(m: int) -> None:
+def bench_fanout(m: int) -> list[Result]:
     with SMTPServer() as smtp:
         smtp.box.parse = False
         instance = Instance(SMTP_URL=smtp.url)
         try:
-            graph = chain("signed_up", {"id": "w", "type": "wait", "config": {"duration": "PT1H"}},
-                          {"id": "m", "type": "send", "config": {"template": "news", "category": "marketing"}})
+            graph = fanout_graph()
             with instance.app.app_context():
                 with db.transaction() as s:
                     template(s, "news", "News for {{ contact.email }}", now=NOW - timedelta(days=1))
@@ -217,6 +230,8 @@ def bench_fanout(m: int) -> None:
                   f"{rate:,.0f}/s with 2 workers; raw smtplib "
                   f"{raw:,.0f}/s over one connection; ratio {rate / raw:.2f} (target 0.5: "
                   f"{'PASS' if rate / raw >= 0.5 else 'FAIL'})")
+            return [Result("engine: fan-out, messages/s end to end (two workers)", rate, "msgs/s", raw,
+                           "raw smtplib, one connection", 0.5, on="ratio")]
         finally:
             instance.close()
 
@@ -232,7 +247,7 @@ def raw_smtp_rate(smtp: SMTPServer, payloads: list[bytes]) -> float:
     return len(payloads) / (time.perf_counter() - began)
 
 
-def bench_latency(samples: int) -> None:
+def bench_latency(samples: int) -> list[Result]:
     from app import jobs
     from app.services import events
 
@@ -270,6 +285,8 @@ def bench_latency(samples: int) -> None:
             cuts = statistics.quantiles(latencies, n=100)
             print(f"latency: {samples} events, ingest → SMTP p50 {cuts[49] * 1000:.0f} ms, p99 {cuts[98] * 1000:.0f} ms "
                   f"(targets 1000 / 2000 ms: {'PASS' if cuts[49] < 1 and cuts[98] < 2 else 'FAIL'})")
+            return [Result("engine: latency ingest → SMTP, p50", cuts[49] * 1000, "ms", target=1000, better="lower"),
+                    Result("engine: latency ingest → SMTP, p99", cuts[98] * 1000, "ms", target=2000, better="lower")]
         finally:
             for p in procs:
                 p.terminate()
@@ -283,16 +300,19 @@ def main() -> None:
     parser.add_argument("--fanout", type=int, default=20_000)
     parser.add_argument("--samples", type=int, default=100)
     parser.add_argument("--only", default="wakeup,advance,fanout,latency")
+    add_json_flag(parser)
     args = parser.parse_args()
     chosen = set(args.only.split(","))
+    results: list[Result] = []
     if "wakeup" in chosen:
-        bench_wakeup(args.contacts)
+        results += bench_wakeup(args.contacts)
     if "advance" in chosen:
-        bench_advance(args.contacts)
+        results += bench_advance(args.contacts)
     if "fanout" in chosen:
-        bench_fanout(args.fanout)
+        results += bench_fanout(args.fanout)
     if "latency" in chosen:
-        bench_latency(args.samples)
+        results += bench_latency(args.samples)
+    emit(results, args.json)
 
 
 if __name__ == "__main__":

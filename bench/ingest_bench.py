@@ -35,6 +35,9 @@ from typing import Callable
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from results import Result, add_json_flag, emit  # noqa: E402
 
 BIN = Path(sys.executable).parent
 CONTACTS = 2_000  # events cycle over this many shoppers, as a shop's traffic would
@@ -281,6 +284,7 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=20, help="batch requests of 1,000 events")
     parser.add_argument("--worker-class", choices=("sync", "gthread"), default=WORKER_CLASS)
     parser.add_argument("--threads", type=int, default=THREADS, help="threads per gthread worker")
+    add_json_flag(parser)
     args = parser.parse_args()
     globals().update(WORKER_CLASS=args.worker_class, THREADS=args.threads)
     instance = Instance()
@@ -332,6 +336,12 @@ def main() -> None:
         verdict = "PASS" if lost == 0 and stored == accepted else "FAIL"
         print(f"drain : {processed:,} of {stored:,} stored events processed in {time.perf_counter() - began:.1f}s "
               f"by one worker; acknowledged {accepted:,}, lost {lost} ({verdict}), processing errors {errors}")
+        emit([Result("ingest: POST /events, requests/s", single.rate, "req/s", base.rate, "bare Flask endpoint",
+                     0.5, on="ratio"),
+              Result("ingest: p99 at half load", p99, "ms", target=25, better="lower"),
+              Result("ingest: batch, events stored/s", batch_rate, "events/s", target=10_000),
+              Result("ingest: acknowledged but not processed", lost + abs(stored - accepted), "events", target=0,
+                     better="lower")], args.json)
     finally:
         instance.close()
 

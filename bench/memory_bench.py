@@ -40,6 +40,7 @@ from app.db import db  # noqa: E402
 from app.models import Contact, Enrollment, JourneyVersion, SubscriptionStatus  # noqa: E402
 from app.services import bulk  # noqa: E402
 from engine_bench import NOW, Instance  # noqa: E402
+from results import Result, add_json_flag, emit  # noqa: E402
 from journeys.state import EnrollmentState  # noqa: E402
 from tests.engine_support import chain, journey, tick  # noqa: E402
 
@@ -184,6 +185,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--enrollments", type=int, default=1_000_000)
     parser.add_argument("--due", type=int, default=20_000)
+    add_json_flag(parser)
     args = parser.parse_args()
     n, due = args.enrollments, args.due
     instance = Instance()
@@ -217,6 +219,12 @@ def main() -> None:
         print(f"memory: database {per_enrollment:.0f} bytes per enrollment (table and 4 indexes) beside "
               f"{per_minimal:.0f} for a minimal timer table of the same rows; ratio {per_enrollment / per_minimal:.2f} "
               f"(target 2: {'PASS' if per_enrollment / per_minimal < 2 else 'FAIL'})  [{backend}]")
+        emit([Result(f"memory: Redis MB, {n:,} waiting, {due:,} due queued", max(queued, after), "MB", target=50,
+                     better="lower"),
+              Result(f"memory: worker peak RSS MB with {n:,} waiting", rss, "MB", target=300, better="lower"),
+              Result(f"memory: RSS growth, {small:,} → {n:,} waiting", growth, "x", target=1.2, better="lower"),
+              Result("memory: database bytes per enrollment", per_enrollment, "bytes", per_minimal,
+                     "minimal timer table", 2.0, on="ratio", better="lower")], args.json)
     finally:
         instance.close()
 

@@ -21,6 +21,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from results import Result, add_json_flag, emit  # noqa: E402
 
 from mjml import mjml2html  # noqa: E402
 
@@ -102,10 +105,12 @@ def measure(raw: list[str], sources: list[TemplateSource], seconds: float,
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=3.0)
+    add_json_flag(parser)
     args = parser.parse_args()
     paths = corpus()
     if not paths:
         print("no MJML corpus found (../shared/corpus/mjml or $JOURNEYS_CORPUS): nothing to measure")
+        emit([], args.json)
         return
     raw = [p.read_text() for p in paths]
     sources = [TemplateSource("Hi {{ contact.first_name }}", personalise(text)) for text in raw]
@@ -117,6 +122,9 @@ def main() -> None:
           f"p50 {cuts[49] * 1000:.2f} ms, p99 {cuts[98] * 1000:.2f} ms")
     ratio = rate / bare
     print(f"ratio: {ratio:.1f}x (target >= {TARGET:g}x) {'PASS' if ratio >= TARGET else 'FAIL'}")
+    emit([Result("render: personalised renders/s (cached compile)", rate, "renders/s", bare, "bare mjml2html",
+                 TARGET, on="ratio"),
+          Result("render: p99 latency", cuts[98] * 1000, "ms", note="informational")], args.json)
 
 
 if __name__ == "__main__":
