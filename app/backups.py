@@ -171,7 +171,12 @@ def restore(settings: Settings, backup: Path, now: datetime, on_progress: Progre
                 conn.commit()
             _migrate(settings, staged)
             previous = _set_aside(target, now)
-            os.replace(staged, target)
+            try:
+                os.replace(staged, target)
+            except BaseException:
+                if previous is not None:
+                    os.replace(previous, target)  # the live database back where it was
+                raise
         except BaseException:
             staged.unlink(missing_ok=True)
             raise
