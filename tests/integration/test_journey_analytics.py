@@ -22,7 +22,7 @@ from tests.conftest import make_user, sign_in
 from tests.engine_support import event
 
 OFFER = '<mj-text><a href="https://shop.example/offer">Get it</a></mj-text>'
-GRAPH = {"schema": 1, "settings": {"exit_events": [], "holdout_percent": 20}, "nodes": [
+GRAPH = {"schema": 1, "settings": {"exit_events": [], "holdout_percent": 30}, "nodes": [
     {"id": "start", "type": "trigger", "config": {"event": "signed_up"}},
     {"id": "ab", "type": "ab_split", "config": {"variants": [{"key": "A", "weight": 50}, {"key": "B", "weight": 50}]}},
     {"id": "ma", "type": "send", "config": {"template": "offer-a"}},
