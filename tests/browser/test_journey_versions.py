@@ -52,7 +52,8 @@ def test_publish_shows_the_impact_and_history_restores_a_version(app, tab, live_
 
     page.click("text=Publish…")
     expect(dialog).to_contain_text("Changes against the live version 1")
-    expect(dialog.locator(".diff-changed")).to_contain_text("wait_1h")
+    expect(dialog.locator(".diff-changed", has_text="wait_1h")).to_have_text("~ wait_1h changed")
+    expect(dialog.locator(".diff-changed", has_text="settings")).to_have_text("~ journey settings changed")
     row = dialog.locator(".impact-table tr", has_text="wait_1h")
     expect(row).to_contain_text("2")
     expect(row).to_contain_text("can move")
