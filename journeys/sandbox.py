@@ -127,8 +127,10 @@ class Sandbox(ImmutableSandboxedEnvironment):
 
     def getitem(self, obj: Any, argument: Any) -> Any:
         current_budget().tick()
-        if type(obj) is dict and type(argument) is str and argument in obj:
-            return obj[argument]
+        if type(obj) is dict and type(argument) is str:
+            # Subscript reads data only: event['items'] of an event without items is
+            # undefined, never the dict's own items() method that attribute lookup falls back to.
+            return obj[argument] if argument in obj else self.undefined(obj=obj, name=argument)
         if type(obj) is list and type(argument) is int and -len(obj) <= argument < len(obj):
             return obj[argument]
         return super().getitem(obj, argument)

@@ -116,3 +116,16 @@ def test_honest_loops_are_not_limited(renderer: Renderer) -> None:
     email = renderer.render(body("{% for item in event['items'] %}{{ item.title }} {{ item.price }};"
                                  "{% endfor %}"), {"event": {"items": items}})
     assert "item 499 499;" in email.html
+
+
+def test_a_subscript_reads_data_only_never_a_dict_method():
+    """event['items'] of an event without items is empty, not dict.items (DESIGN: subscript
+    is how a template names a property that shares its name with a dict method)."""
+    from journeys.rendering import Renderer, TemplateSource
+
+    source = TemplateSource("{% for i in event['items'] %}{{ i }}{% endfor %}none",
+                            "<mjml><mj-body><mj-section><mj-column><mj-text>x</mj-text>"
+                            "</mj-column></mj-section></mj-body></mjml>")
+    renderer = Renderer()
+    assert renderer.render(source, {"event": {}}).subject == "none"
+    assert renderer.render(source, {"event": {"items": ["a", "b"]}}).subject == "abnone"
