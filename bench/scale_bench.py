@@ -111,7 +111,7 @@ def run_wakeup(n: int, workers: int) -> tuple[float, float, int]:
             _wait(lambda: _first_claim(instance) or waiting_at(instance, jid, "w2") > 0, 120, "the first claim",
                   poll=0.01)
             began = time.perf_counter()
-            _wait(lambda: waiting_at(instance, jid, "w2") == n, 3600, "the wake-up", poll=0.05)
+            _wait(lambda: waiting_at(instance, jid, "w2") == n, 3600, "the wake-up", poll=0.25)
             seconds = time.perf_counter() - began
         finally:
             cluster.stop()
@@ -141,7 +141,7 @@ def run_fanout(m: int, workers: int, delay: float) -> tuple[float, float, int, i
             try:
                 _wait(lambda: _first_claim(instance), 120, "the first claim", poll=0.01)
                 began = time.perf_counter()
-                _wait(lambda: _count(instance, sent) == m, 3600, "the fan-out", poll=0.05)
+                _wait(lambda: _count(instance, sent) == m, 3600, "the fan-out", poll=0.25)
                 seconds = time.perf_counter() - began
             finally:
                 cluster.stop()
@@ -169,8 +169,13 @@ def main() -> None:
     print(f"scale: PostgreSQL {url.rsplit('/', 1)[-1]}, Redis {os.environ['REDIS_URL'].rsplit('/', 1)[-1]}; "
           f"{os.cpu_count()} cores shared by the workers, the scheduler, PostgreSQL, Redis and this process",
           flush=True)
-    wake = {w: run_wakeup(args.contacts, w) for w in (1, 2)}
-    fan = {w: run_fanout(args.fanout, w, args.smtp_delay) for w in (1, 2)}
+    wake, fan = {}, {}
+    for w in (1, 2):
+        wake[w] = run_wakeup(args.contacts, w)
+        print(f"scale: wake-up of {args.contacts:,} with {w} worker(s): {wake[w][0]:,.0f} steps/s", flush=True)
+    for w in (1, 2):
+        fan[w] = run_fanout(args.fanout, w, args.smtp_delay)
+        print(f"scale: fan-out of {args.fanout:,} with {w} worker(s): {fan[w][0]:,.0f} messages/s", flush=True)
     wake_ratio, fan_ratio = wake[2][0] / wake[1][0], fan[2][0] / fan[1][0]
     errors = sum(wake[w][2] for w in wake) + sum(fan[w][2] + fan[w][3] for w in fan)
     print(f"{'':24}{'1 worker':>14}{'2 workers':>14}{'scaling':>10}")

@@ -112,6 +112,7 @@ class Reader:
 
     def rows(self) -> Iterator[Row]:
         checker = RowChecker(self.plan, self.options)
+        self.bytes_read = 0  # each pass counts from the start, for its own progress bar
         with self._open() as text:
             reader = csv.reader(text, delimiter=self.plan.delimiter)
             next(reader)

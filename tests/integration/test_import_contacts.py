@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from app import clock
+from app import clock, create_app
 from app.cli import main
 from app.db import db
 from app.models import AuditEntry, ConsentRecord, Contact, Message, SubscriptionStatus
@@ -23,13 +23,16 @@ SOURCE = "newsletter form on shop.example, 2019-2026"
 
 
 @pytest.fixture
-def cli(app, settings, database_url, redis_url):  # type: ignore[no-untyped-def]
+def cli(app, settings, database_url, redis_url, monkeypatch):  # type: ignore[no-untyped-def]
     env = environ_for(settings.instance_path, database_url, redis_url)
+    command_app = create_app(settings)  # one app (one connection pool) for every command of the test
+    monkeypatch.setattr("app.cli.context.create_app", lambda: command_app)
 
     def run(*args: str):  # type: ignore[no-untyped-def]
         return CliRunner(env=env).invoke(main, ["import", "contacts", *args], prog_name="journeys")
 
-    return run
+    yield run
+    command_app.extensions["db_engine"].dispose()
 
 
 def write(tmp_path: Path, text: str, name: str = "contacts.csv", encoding: str = "utf-8") -> str:

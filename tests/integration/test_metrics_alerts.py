@@ -9,7 +9,6 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from app import clock, gauges
 from app.db import db
-from app.models import Message
 from app.scheduler import Scheduler
 from tests.conftest import ROOT
 from tests.consent_support import contact, sent_message
@@ -35,10 +34,8 @@ def test_gauges_show_due_work_stuck_messages_the_scheduler_and_delivery_ratios(a
                 waiting(s, version, contact(s, f"due{i}@example.com"), T0 - timedelta(minutes=5))
             waiting(s, version, contact(s, "later@example.com"), T0 + timedelta(days=1))
             someone = contact(s, "mail@example.com")
-            for i in range(20):
-                sent_message(s, someone, f"m{i}", at=T0 - timedelta(hours=2))
-            s.get(Message, 1).status = "bounced"
-            s.get(Message, 2).status = "complained"
+            day = [sent_message(s, someone, f"m{i}", at=T0 - timedelta(hours=2)) for i in range(20)]
+            day[0].status, day[1].status = "bounced", "complained"
             sent_message(s, someone, "old", at=T0 - timedelta(days=3))  # outside the day
             sent_message(s, someone, "gave-up").status = "failed"
             sent_message(s, someone, "unknown").status = "ambiguous"
