@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 from waitress import wasyncore
-from waitress.server import create_server
+from waitress.server import BaseWSGIServer, create_server
 
 log = logging.getLogger(__name__)
 
@@ -26,36 +26,41 @@ DRAIN_POLL = 0.05
 
 class GracefulServer:
     def __init__(self, app: Any, *, host: str, port: int, threads: int, grace: float = DRAIN_GRACE) -> None:
+        # One listening socket, or several when the host name has several addresses
+        # (`localhost`: 127.0.0.1 and ::1): waitress then gives a MultiSocketServer.
         self.server = create_server(app, host=host, port=port, threads=threads, ident="journeys",
                                     clear_untrusted_proxy_headers=True)
+        self.map = getattr(self.server, "map", None) or self.server._map
+        self.listeners = [d for d in self.map.values() if isinstance(d, BaseWSGIServer)]
         self.grace = grace
         self.stopping = False
 
     @property
     def port(self) -> int:
-        return int(self.server.effective_port)
+        return int(self.listeners[0].effective_port)
 
     def request_stop(self, *_: object) -> None:
         """Signal handler: ask for the stop (the loop notices within a second)."""
         self.stopping = True
 
     def serve(self) -> None:
-        adj, socket_map = self.server.adj, self.server._map
+        adj = self.server.adj
         while not self.stopping:
-            wasyncore.loop(timeout=adj.asyncore_loop_timeout, map=socket_map, use_poll=adj.asyncore_use_poll,
-                           count=1)
+            wasyncore.loop(timeout=adj.asyncore_loop_timeout, map=self.map, use_poll=adj.asyncore_use_poll, count=1)
         self.drain()
+
+    def _channels(self) -> list[Any]:
+        return [ch for listener in self.listeners for ch in list(listener.active_channels.values())]
 
     def in_flight(self) -> int:
         """Connections with a request being answered or an answer not yet sent."""
-        return sum(1 for ch in list(self.server.active_channels.values())
-                   if ch.requests or ch.total_outbufs_len)
+        return sum(1 for ch in self._channels() if ch.requests or ch.total_outbufs_len)
 
     def drain(self) -> None:
-        server, socket_map = self.server, self.server._map
-        server.accepting = False
-        server.del_channel()
-        server.socket.close()  # new connections are refused from here on
+        for listener in self.listeners:
+            listener.accepting = False
+            listener.del_channel()
+            listener.socket.close()  # new connections are refused from here on
         busy = self.in_flight()
         log.info("web stopping: no longer listening; %d request(s) in flight get %.0fs", busy, self.grace)
         deadline = time.monotonic() + self.grace
@@ -63,17 +68,17 @@ class GracefulServer:
             self._close_idle()
             if not self.in_flight():
                 break
-            wasyncore.loop(timeout=DRAIN_POLL, map=socket_map, use_poll=server.adj.asyncore_use_poll, count=1)
+            wasyncore.loop(timeout=DRAIN_POLL, map=self.map, use_poll=self.server.adj.asyncore_use_poll, count=1)
         left = self.in_flight()
         if left:
             log.warning("web stopping: %d request(s) still running after %.0fs are cut off", left, self.grace)
-        server.task_dispatcher.shutdown(cancel_pending=True, timeout=1)
-        wasyncore.close_all(socket_map)
+        self.server.task_dispatcher.shutdown(cancel_pending=True, timeout=1)
+        wasyncore.close_all(self.map)
         log.info("web stopped")
 
     def _close_idle(self) -> None:
         # Keep-alive connections with nothing running close once their answer is out, so
         # their clients reconnect (to another instance) instead of sending here again.
-        for channel in list(self.server.active_channels.values()):
+        for channel in self._channels():
             if not channel.requests:
                 channel.close_when_flushed = True
