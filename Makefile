@@ -19,8 +19,12 @@ $(STAMP): $(BIN)/python pyproject.toml
 
 install: $(STAMP)
 
+# The first run on an empty instance loads the demo shop (docs/demo.md); DEMO=0 (or
+# JOURNEYS_DEMO=0) starts without it.
+DEMO ?= $(if $(JOURNEYS_DEMO),$(JOURNEYS_DEMO),1)
+
 run: $(STAMP)
-	$(BIN)/journeys up --host $(HOST) --port $(PORT)
+	$(BIN)/journeys up --host $(HOST) --port $(PORT) $(if $(filter 0 no false off,$(DEMO)),--no-demo,--demo)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -93,6 +93,10 @@ def _register_blueprints(app: Flask) -> None:
 
     for bp in (analytics_bp, tracking_bp):  # tracking: public, token-authenticated GETs
         app.register_blueprint(bp)
+    if app.config["SETTINGS"].development:  # the outbox read as an inbox: never in production
+        from app.web.sent_mail import bp as sent_mail_bp
+
+        app.register_blueprint(sent_mail_bp)
     api.init_app(app)
     app.register_blueprint(shop_webhooks_bp)  # signed by the shops, not by API keys
     app.register_blueprint(bounce_webhooks_bp)  # signed by SNS/SendGrid or carrying the bounce token

@@ -54,6 +54,9 @@ def _register() -> None:
     main.add_command(import_group)
     main.add_command(backup)
     main.add_command(restore)
+    from app.cli.demo import demo_group
+
+    main.add_command(demo_group)
 
 
 _register()

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
+import sys
 import threading
 import time
 import urllib.request
@@ -30,11 +32,23 @@ def _logging(settings: Settings, process: str) -> None:
 @click.command()
 @host_option
 @port_option
-def up(host: str, port: int) -> None:
+@click.option("--demo/--no-demo", default=None, envvar="JOURNEYS_DEMO", show_envvar=True,
+              help="--demo: load the demo shop first when the instance is empty (`make run` does). "
+                   "--no-demo: neither load it nor run its traffic. Default: run the demo's traffic "
+                   "where the demo is loaded (docs/demo.md).")
+@click.option("--demo-rate", type=click.FloatRange(min=0, max=600), default=6.0, show_default=True,
+              envvar="JOURNEYS_DEMO_RATE", show_envvar=True,
+              help="Shoppers a minute of the demo's live traffic; 0: none.")
+def up(host: str, port: int, demo: bool | None, demo_rate: float) -> None:
     """Everything in one command: migrate, then web + worker + scheduler (+ embedded Redis)."""
+    from app.cli import demo as demo_cli
     from app.services.bootstrap import ensure_first_admin
-    from app.supervisor import Supervisor
+    from app.supervisor import Child, Supervisor
 
+    local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    url = f"http://{f'[{local}]' if ':' in local else local}:{port}/"
+    # Links in emails (tracking, unsubscribe, the demo's pictures) point where this app answers.
+    os.environ.setdefault("BASE_URL", url.rstrip("/"))
     settings = load_settings()
     _logging(settings, "up")
     engine = make_engine(settings)
@@ -47,18 +61,26 @@ def up(host: str, port: int) -> None:
     finally:
         engine.dispose()
     login = ensure_first_admin(settings)
+    traffic = demo_cli.for_up(settings, demo) and demo_rate > 0
     from app import instance_lock
 
     instance_lock.hold_shared(settings)
     supervisor = Supervisor(settings, host=host, port=port)
+    if traffic:
+        supervisor.children.append(Child("demo traffic", [sys.executable, "-m", "app.cli", "demo", "traffic",
+                                                          "--url", url.rstrip("/"), "--rate", f"{demo_rate:g}"]))
     supervisor.start()
-    url = f"http://{host}:{port}/"
     announced = threading.Event()
+    extra = [f"  Demo shop: live traffic at {demo_rate:g} shoppers a minute (`--no-demo` runs without it)"]
+    if not traffic:
+        extra = []
+    elif settings.development and not settings.smtp_url:
+        extra.append(f"  The mail it sends: {url}sent-mail")
 
     def announce() -> None:
         if not announced.is_set() and _answers(url + "healthz"):
             announced.set()
-            click.echo(_banner(url, login, settings))
+            click.echo(_banner(url, login, settings, extra))
 
     raise SystemExit(supervisor.watch(on_tick=announce))
 
@@ -71,7 +93,7 @@ def _answers(url: str) -> bool:
         return False
 
 
-def _banner(url: str, login: tuple[str, str | None], settings: Settings) -> str:
+def _banner(url: str, login: tuple[str, str | None], settings: Settings, extra: list[str] | None = None) -> str:
     email, password = login
     lines = ["", f"  Journeys is running at {url}"]
     if password:
@@ -80,6 +102,7 @@ def _banner(url: str, login: tuple[str, str | None], settings: Settings) -> str:
     else:
         lines.append(f"  Sign in as {email} (password set earlier; reset it with "
                      f"`journeys users set-password --email {email}`)")
+    lines += extra or []
     lines += [f"  Data lives in {settings.instance_path}", "  Press Ctrl-C to stop.", ""]
     return "\n".join(lines)
 

@@ -163,6 +163,9 @@ TABLE: dict[tuple[str, str], dict[str, object]] = {
     ("POST", "/analytics/settings"): {"anonymous": LOGIN, "viewer": 403, "marketer": 403, "admin": 422},
     ("GET", "/journeys/<int:journey_id>/report"): STAFF_UNKNOWN,
     ("GET", "/api/v1/journeys/<int:journey_id>/analytics"): API_KEY_ONLY,
+    # Sent mail (development only, app/web/sent_mail.py): marketers and admins; "no-such-table" is no message.
+    ("GET", "/sent-mail"): MARKETER_PAGE,
+    ("GET", "/sent-mail/<name>"): MARKETER_UNKNOWN,
 }
 
 SAMPLE_ARGS = {"user_id": "999999", "key_id": "999999", "filename": "css/app.css", "source": "no-such-source",
