@@ -104,7 +104,7 @@ def load_demo(settings: Settings, *, reset: bool = False) -> Report:
     return report
 
 
-def summary(report: Report) -> list[str]:
+def summary(report: Report, *, up: bool = False) -> list[str]:
     from app.demo.loader import CART_WINDOW, SHOP
 
     return [
@@ -115,8 +115,7 @@ def summary(report: Report) -> list[str]:
         f"  {len(report.templates)} templates: {', '.join(report.templates)}",
         f"  Shopify source {report.source!r} at {report.webhook_path} (a checkout without an order is "
         f"abandoned after {CART_WINDOW // 60} minutes)",
-        "Live traffic: `journeys demo traffic` (`journeys up` starts it by itself).",
-    ]
+    ] + ([] if up else ["Live traffic: `journeys demo traffic` (`journeys up` starts it by itself)."])
 
 
 def for_up(settings: Settings, wanted: bool | None) -> bool:
@@ -138,7 +137,7 @@ def for_up(settings: Settings, wanted: bool | None) -> bool:
         click.echo("This instance holds data of its own, so the demo shop was not loaded "
                    "(`journeys up --no-demo` skips this check).", err=True)
         return False
-    for line in summary(load_demo(settings)):
+    for line in summary(load_demo(settings), up=True):
         click.echo(line)
     return True
 
