@@ -1,7 +1,7 @@
 """Scale-out proof: the wake-up and fan-out benchmarks with 1 and with 2 worker processes.
 
     DATABASE_URL=postgresql+psycopg://... REDIS_URL=redis://.../N \\
-        .venv/bin/python bench/scale_bench.py [--contacts 50000] [--fanout 10000] [--smtp-delay 0.01]
+        .venv/bin/python bench/scale_bench.py [--contacts 50000] [--fanout 10000] [--smtp-delay 0.02]
 
 Needs PostgreSQL (one database shared by every process, as production runs it) and a
 Redis; their data is replaced! Everything is the real thing: `journeys worker` processes
