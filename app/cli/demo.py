@@ -156,7 +156,8 @@ def traffic(rate: float | None, url: str | None, duration: float | None, seed: i
     from app.cli.context import app_context
     from app.demo import loader
     from app.demo.client import Client
-    from app.demo.traffic import DEFAULT_RATE, Traffic
+    from app.demo.habits import DEFAULT_RATE
+    from app.demo.traffic import Traffic
 
     settings = load_settings()
     setup_logging(json_lines=settings.log_json, level="DEBUG" if verbose else settings.log_level, process="traffic")

@@ -6,5 +6,5 @@ year of orders, four published journeys, a Shopify source, and live traffic to w
 - shopify.py: Shopify-shaped webhook bodies;
 - content.py: the journeys and templates, from the starters;
 - loader.py: loading it all through the app's services; resetting it;
-- traffic.py, inbox.py, client.py: the live traffic generator (`journeys demo traffic`).
+- traffic.py, habits.py, inbox.py, client.py: the live traffic generator (`journeys demo traffic`).
 """

@@ -184,7 +184,8 @@ def _readers_confirm_open_and_click(instance: Path, url: str) -> None:
     from app.db import db
     from app.demo import loader
     from app.demo.client import Client
-    from app.demo.traffic import Odds, Pace, Traffic
+    from app.demo.habits import Odds, Pace
+    from app.demo.traffic import Traffic
     from app.services import journeys as journey_service
 
     settings = load_settings(_env(instance))
@@ -251,3 +252,20 @@ def test_up_with_demo_loads_an_empty_instance_once_then_runs_its_traffic(tmp_pat
     finally:
         again.stop()
     assert _query(instance, "SELECT count(*) FROM contacts")[0][0] >= contacts >= 1000
+
+
+def test_traffic_refuses_what_it_cannot_do_and_waits_for_an_app_that_is_not_up(demo, tmp_path):
+    empty = tmp_path / "empty"
+    assert run_cli("db", "upgrade", env=_env(empty)).returncode == 0
+    none = run_cli("demo", "traffic", "--duration", "1", env=_env(empty))
+    assert none.returncode == 1 and "no enabled demo source" in none.stderr and "journeys demo" in none.stderr
+    bad_url = run_cli("demo", "traffic", "--url", "ftp://shop", "--duration", "1", env=_env(demo))
+    assert bad_url.returncode == 2 and "--url" in bad_url.stderr and "http(s) URL" in bad_url.stderr
+    bad_rate = run_cli("demo", "traffic", "--rate", "0", env=_env(demo))
+    assert bad_rate.returncode == 2 and "--rate" in bad_rate.stderr
+    mixed = run_cli("demo", "--reset", "traffic", env=_env(demo))
+    assert mixed.returncode == 2 and "go with `journeys demo` alone" in mixed.stderr
+    before = _counts(demo)
+    idle = run_cli("demo", "traffic", "--url", f"http://127.0.0.1:{free_port()}", "--duration", "2", env=_env(demo))
+    assert idle.returncode == 0 and "nothing sent" in idle.stdout, idle.stdout + idle.stderr
+    assert _counts(demo) == before
