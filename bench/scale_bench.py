@@ -16,7 +16,8 @@ bench/engine_bench.py.
 - fan-out: M contacts due before a send node; messages/s from the first claim until every
   message is sent (advancement and delivery both in the workers). The SMTP server answers
   DATA after --smtp-delay seconds, as a remote provider does, so delivery is I/O-bound.
-  Target: 2 workers at least 1.5x one.
+  Target: 2 workers at least 1.5x one. A delivery job carries 500 messages, so give at
+  least 2,000 (four jobs: with three, 1.5x is the most two workers could show).
 - checks: every enrollment advanced once, every recipient received exactly one message,
   none missing, in each run.
 """
