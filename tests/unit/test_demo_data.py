@@ -134,3 +134,19 @@ def test_the_demo_journeys_change_the_starters_as_documented() -> None:
     assert set(welcome["ui"]["positions"]) == {n["id"] for n in welcome["nodes"]}
     assert content.win_back(get_starter("win-back").graph)["settings"]["holdout_percent"] == 10
     assert get_starter("abandoned-cart").graph["nodes"][2]["id"] == "reminder"  # the starter itself is untouched
+
+
+def test_the_demo_commands_and_up_options_have_help() -> None:
+    from click.testing import CliRunner
+
+    from app.cli import main
+
+    runner = CliRunner()
+    for command in (["demo"], ["demo", "traffic"], ["up"]):
+        result = runner.invoke(main, [*command, "--help"], prog_name="journeys")
+        assert result.exit_code == 0 and "Usage: journeys" in result.output, command
+    assert "--reset" in runner.invoke(main, ["demo", "--help"]).output
+    traffic = runner.invoke(main, ["demo", "traffic", "--help"]).output
+    assert "--rate" in traffic and "--url" in traffic and "--duration" in traffic
+    up = runner.invoke(main, ["up", "--help"]).output
+    assert "--demo / --no-demo" in up and "JOURNEYS_DEMO" in up and "--demo-rate" in up
