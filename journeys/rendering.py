@@ -153,7 +153,11 @@ class Renderer:
                 names: tuple[str, ...], links: Mapping[str, Any] | None = None) -> list[str]:
         template = compiled.template
         try:
-            run = template.new_context({**context, **links} if links else dict(context))
+            # Template.new_context copies the names twice (ours, then with the globals): the
+            # context is built here from one merged dict, as new_context would build it.
+            values = {**template.globals, **context, **links} if links else {**template.globals, **context}
+            run = template.environment.context_class(template.environment, values, template.name,
+                                                     template.blocks, globals=template.globals)
             return [self._drain(template.blocks[name](run), name) for name in names]
         except TemplateError:
             raise

@@ -59,6 +59,15 @@ def current_budget() -> Budget:
     return budget
 
 
+def _spend() -> Budget:
+    """One operation off the current budget, which it returns: the hot path of every lookup."""
+    budget = _budget.get() or current_budget()
+    budget.left -= 1
+    if budget.left < 0:
+        budget.tick()  # raises, with the one message
+    return budget
+
+
 def with_budget(budget: Budget) -> Any:
     return _budget.set(budget)
 
@@ -70,7 +79,9 @@ def reset_budget(token: Any) -> None:
 def _loop_guard(iterable: Iterable[Any]) -> Iterator[Any]:
     budget = current_budget()
     for item in iterable:
-        budget.tick()
+        budget.left -= 1
+        if budget.left < 0:
+            budget.tick()
         yield item
 
 
@@ -110,15 +121,14 @@ class Sandbox(ImmutableSandboxedEnvironment):
         return budget.check_size(result)
 
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
-        budget = current_budget()
-        budget.tick()
+        budget = _spend()
         for value in (*args, *kwargs.values()):
             if isinstance(value, int) and not isinstance(value, bool) and value > budget.max_chars:
                 raise TemplateError(f"the number {value:,} is too large for a template", kind="limit")
         return budget.check_size(super().call(__context, __obj, *args, **kwargs))
 
     def getattr(self, obj: Any, attribute: str) -> Any:
-        current_budget().tick()
+        _spend()
         # Context data is plain dicts: a key is data, never a method, so it can be
         # returned without the sandbox's attribute probing (the hot path).
         if type(obj) is dict and attribute in obj:
@@ -126,7 +136,7 @@ class Sandbox(ImmutableSandboxedEnvironment):
         return super().getattr(obj, attribute)
 
     def getitem(self, obj: Any, argument: Any) -> Any:
-        current_budget().tick()
+        _spend()
         if type(obj) is dict and type(argument) is str:
             # Subscript reads data only: event['items'] of an event without items is
             # undefined, never the dict's own items() method that attribute lookup falls back to.
@@ -158,9 +168,8 @@ def _check_power(base: Any, exponent: Any) -> None:
 def _guarded(func: Callable[..., Any]) -> Callable[..., Any]:
     """A filter that costs one operation and may not return an oversized value."""
     def guarded(*args: Any, **kwargs: Any) -> Any:
-        budget = current_budget()
-        budget.tick()
-        for value in (*args[1:], *kwargs.values()):
+        budget = _spend()
+        for value in (*args[1:], *kwargs.values()) if len(args) > 1 or kwargs else ():
             if isinstance(value, int) and not isinstance(value, bool) and value > budget.max_chars:
                 raise TemplateError(f"the number {value:,} is too large for a template", kind="limit")
         return budget.check_size(func(*args, **kwargs))
