@@ -177,13 +177,14 @@ class Renderer:
         # batch is bounded, since every value a template computes is.
         out: list[str] = []
         size, limit, iterator = 0, self.max_output_chars, iter(chunks)
-        while batch := list(islice(iterator, _DRAIN_BATCH)):
-            size += sum(map(len, batch))
+        while batch := list(islice(iterator, _DRAIN_BATCH)):  # a batch of empty chunks is not the end
+            piece = "".join(batch)
+            size += len(piece)
             if size > limit:
                 raise TemplateError(f"{what}: the output is longer than {limit:,} characters",
                                     kind="limit")
-            out += batch
-        return "".join(out)
+            out.append(piece)
+        return out[0] if len(out) == 1 else "".join(out)
 
     def _run(self, template: Template, context: Mapping[str, Any], what: str) -> str:
         try:
@@ -246,7 +247,7 @@ class Renderer:
             raise TemplateError(f"{what}: {exc.message}", line=exc.lineno, kind="syntax") from exc
 
 
-_DRAIN_BATCH = 32
+_DRAIN_BATCH = 64
 _RENDER_ERRORS = (JinjaError, ArithmeticError, TypeError, ValueError, LookupError,
                   AttributeError, RecursionError)
 

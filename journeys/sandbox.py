@@ -93,15 +93,16 @@ class Sandbox(ImmutableSandboxedEnvironment):
                          auto_reload=False, cache_size=0)
         for name in REMOVED_GLOBALS:
             self.globals.pop(name, None)
-        self.globals[LOOP_GUARD] = _loop_guard
         self.filters = {name: _guarded(func) for name, func in self.filters.items()}
         self.filters.update(LINK_FILTERS)
+        self.filters[LOOP_GUARD] = _loop_guard  # unguarded: it is the guard
 
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
         tree = super()._parse(source, name, filename)
         for loop in tree.find_all(nodes.For):
-            loop.iter = nodes.Call(nodes.Name(LOOP_GUARD, "load", lineno=loop.lineno),
-                                   [loop.iter], [], None, None, lineno=loop.lineno)
+            # A filter, not a call of a global: compiled templates call filters directly,
+            # without the sandbox's call machinery (a loop costs one operation per item anyway).
+            loop.iter = nodes.Filter(loop.iter, LOOP_GUARD, [], [], None, None, lineno=loop.lineno)
         for reference in tree.find_all((nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport)):
             raise TemplateSyntaxError("templates cannot include, extend or import other templates",
                                       reference.lineno, name, filename)

@@ -129,3 +129,13 @@ def test_a_subscript_reads_data_only_never_a_dict_method():
     renderer = Renderer()
     assert renderer.render(source, {"event": {}}).subject == "none"
     assert renderer.render(source, {"event": {"items": ["a", "b"]}}).subject == "abnone"
+
+
+def test_output_after_many_empty_chunks_is_kept():
+    """The size check drains output in batches: a run of empty chunks must not end it."""
+    from journeys.rendering import Renderer, TemplateSource
+
+    source = TemplateSource("{% for i in range(300) %}{{ '' }}{% endfor %}end",
+                            "<mjml><mj-body><mj-section><mj-column><mj-text>x</mj-text>"
+                            "</mj-column></mj-section></mj-body></mjml>")
+    assert Renderer().render(source, {}).subject == "end"
