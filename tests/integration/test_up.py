@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from app.supervisor import KILL_GRACE, STOP_GRACE
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow
@@ -76,10 +77,17 @@ class Up:
         return self.log.read_text()
 
     def interrupt(self) -> int:
+        """Ctrl-C; the exit code. The supervisor may take STOP_GRACE + KILL_GRACE with work under
+        way, so waiting less would fail a stop that is slow but clean; past that, the log says why."""
         self.proc.send_signal(signal.SIGINT)
-        code = self.proc.wait(timeout=30)
-        self.out.close()
-        return code
+        try:
+            return self.proc.wait(timeout=STOP_GRACE + KILL_GRACE + 15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError("`journeys up` did not stop after Ctrl-C:\n" + self.output()) from None
+        finally:
+            self.out.close()
 
 
 def sign_in(url: str, email: str, password: str) -> requests.Session:
