@@ -157,9 +157,8 @@ def event(name: str, email: str, key: str | None = None, **properties: Any) -> d
 def work(application: Any, only: tuple[str, ...] | None = None) -> None:
     """Run every queued job (of the queues named in `only`, else all) in this process with a
     real RQ worker, until those queues are empty."""
-    from rq import SimpleWorker
-
     from app import queues
+    from app.workers import SimpleWorker
 
     queues.bind_worker_app(application)
     conn = application.extensions["redis"]

@@ -165,9 +165,8 @@ def _redis_required(settings: Settings):  # type: ignore[no-untyped-def]
 @click.option("--burst", is_flag=True, help="Exit once the queues are empty.")
 def worker(burst: bool) -> None:
     """Run an RQ worker on the engine, delivery and default queues."""
-    from rq import Worker
-
     from app import create_app, queues
+    from app.workers import Worker
 
     from app import instance_lock
 
