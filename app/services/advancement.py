@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Contact, Enrollment, Journey, JourneyStatus, JourneyVersion
 from app.services import engagement_facts, split_winners, workspace
+from app.services.bulk import among
 from app.services.enrollment import Applied, Batch
 from app.services.facts import COLUMNS, facts_for_many
 from app.services.timers import release
@@ -32,7 +33,7 @@ def advance_due(db: Session, ids: list[int], now: datetime) -> Applied:
     e = Enrollment.__table__
     rows = db.connection().execute(
         select(e.c.id, e.c.step, e.c.state, e.c.contact_id, e.c.version_id, e.c.journey_id)
-        .where(e.c.id.in_(ids), e.c.status == "waiting", e.c.wake_at <= now)
+        .where(among(db, e.c.id, ids), e.c.status == "waiting", e.c.wake_at <= now)
         .order_by(e.c.wake_at)).all()
     active = set(db.scalars(select(Journey.id).where(
         Journey.id.in_({r.journey_id for r in rows}), Journey.status == JourneyStatus.active)))
@@ -40,7 +41,7 @@ def advance_due(db: Session, ids: list[int], now: datetime) -> Applied:
     rows = [r for r in rows if r.journey_id in active]
     contacts = db.connection().execute(
         select(*[Contact.__table__.c[c.key] for c in COLUMNS])
-        .where(Contact.__table__.c.id.in_({r.contact_id for r in rows}))).all()
+        .where(among(db, Contact.__table__.c.id, {r.contact_id for r in rows}))).all()
     facts = facts_for_many(db, contacts, now)
     versions = {v.id: runnable(v) for v in db.scalars(
         select(JourneyVersion).where(JourneyVersion.id.in_({r.version_id for r in rows})))}

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Engagement
+from app.services.bulk import among
 
 #: engagements.kind → the fact's name.
 FACTS = {"open": "opened", "click": "clicked"}
@@ -22,7 +23,7 @@ def for_enrollments(db: Session, ids: Sequence[int]) -> dict[int, dict[str, froz
         return {}
     found: dict[int, dict[str, set[str]]] = {}
     rows = db.execute(select(Engagement.enrollment_id, Engagement.kind, Engagement.node).distinct().where(
-        Engagement.enrollment_id.in_(list(ids)), Engagement.human_at.is_not(None)))
+        among(db, Engagement.enrollment_id, ids), Engagement.human_at.is_not(None)))
     for enrollment_id, kind, node in rows:
         found.setdefault(enrollment_id, {}).setdefault(FACTS[kind], set()).add(node or "")
     return {ident: {name: frozenset(nodes) for name, nodes in facts.items()} for ident, facts in found.items()}

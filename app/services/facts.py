@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Contact, Message, Suppression, email_digest
+from app.services.bulk import among
 from journeys.state import ContactFacts
 from journeys.timing import isoformat
 
@@ -49,11 +50,11 @@ def facts_for_many(db: Session, contacts: Sequence[Any], now: datetime) -> dict[
     ids = [c.id for c in contacts]
     digests = {email_digest(c.email): c.id for c in contacts}
     suppressed = {digests[h] for h in db.scalars(
-        select(Suppression.email_hash).where(Suppression.email_hash.in_(list(digests))))}
+        select(Suppression.email_hash).where(among(db, Suppression.email_hash, digests)))}
     sends: dict[int, list[datetime]] = {}
     for contact_id, created in db.execute(
             select(Message.contact_id, Message.created_at)
-            .where(Message.contact_id.in_(ids), Message.category == "marketing",
+            .where(among(db, Message.contact_id, ids), Message.category == "marketing",
                    Message.status.in_(COUNTED), Message.created_at >= now - SEND_HISTORY)
             .order_by(Message.created_at.desc())):
         if len(sends.setdefault(contact_id, [])) < SEND_HISTORY_ROWS:

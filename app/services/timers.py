@@ -14,6 +14,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.models import Enrollment, Journey, JourneyStatus
+from app.services.bulk import among
 
 #: Enrollments advanced by one job: large enough that RQ's per-job cost (about 8 ms) vanishes.
 BATCH_SIZE = 1000
@@ -45,13 +46,13 @@ def claim_due(db: Session, now: datetime, *, batch_size: int = BATCH_SIZE,
         db.rollback()
         return None
     until = now + lease
-    db.execute(update(Enrollment).where(Enrollment.id.in_(ids)).values(claimed_until=until))
+    db.execute(update(Enrollment).where(among(db, Enrollment.id, ids)).values(claimed_until=until))
     db.commit()
     return Claim(ids=ids, until=until)
 
 
 def release(db: Session, ids: list[int]) -> None:
-    db.execute(update(Enrollment).where(Enrollment.id.in_(ids)).values(claimed_until=None))
+    db.execute(update(Enrollment).where(among(db, Enrollment.id, ids)).values(claimed_until=None))
 
 
 def due_unclaimed(db: Session, now: datetime) -> int:

@@ -1,0 +1,35 @@
+"""`among`: membership in a batch's ids or digests, one parameter, on either backend."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import insert, select
+
+from app.db import db
+from app.models import Contact, SubscriptionStatus
+from app.services.bulk import among
+
+NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+
+def _contacts(emails: list[str]) -> list[int]:
+    db.session.execute(insert(Contact), [
+        {"email": e, "attributes": {}, "tags": [], "subscription_status": SubscriptionStatus.subscribed,
+         "created_at": NOW, "updated_at": NOW, "orders_count": 0, "total_spent": 0} for e in emails])
+    db.session.commit()
+    return list(db.session.scalars(select(Contact.id).order_by(Contact.id)))
+
+
+def test_among_matches_ids_and_strings_and_nothing_for_an_empty_list(app):
+    with app.app_context():
+        ids = _contacts([f"m{i}@example.com" for i in range(1500)])
+        wanted = set(ids[::3])
+        found = set(db.session.scalars(select(Contact.id).where(among(db.session, Contact.id, wanted))))
+        assert found == wanted
+        emails = ["m1@example.com", "m7@example.com", "nobody@example.com"]
+        assert set(db.session.scalars(select(Contact.email).where(among(db.session, Contact.email, emails)))) == {
+            "m1@example.com", "m7@example.com"}
+        assert db.session.scalars(select(Contact.id).where(among(db.session, Contact.id, []))).all() == []
+        # Two in one statement keep their own values.
+        both = select(Contact.id).where(among(db.session, Contact.id, ids[:10]), among(db.session, Contact.id, ids[5:20]))
+        assert set(db.session.scalars(both)) == set(ids[5:10])
