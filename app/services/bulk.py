@@ -73,7 +73,10 @@ def _prepare(statement: ClauseElement, dialect: Any) -> _Prepared:
         compiled = statement.compile(dialect=dialect)
         positional = bool(compiled.positional)
         names = tuple(compiled.positiontup) if positional else tuple(compiled.binds)
-        processors = tuple(compiled.binds[name].type.bind_processor(dialect) for name in names)
+        # The dialect's own implementation: a TypeDecorator's generic impl would hand SQLite's
+        # driver datetime objects to adapt (another text format, deprecated in Python 3.12).
+        processors = tuple(compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+                           for name in names)
         prepared = _prepared[key] = _Prepared(statement, compiled.string, names, positional, processors)
     return prepared
 

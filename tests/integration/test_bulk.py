@@ -1,13 +1,13 @@
-"""`among`: membership in a batch's ids or digests, one parameter, on either backend."""
+"""Set-based writes store what the ORM would; `among` matches a batch's ids or digests in one parameter."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select, text, update
 
 from app.db import db
 from app.models import Contact, SubscriptionStatus
-from app.services.bulk import among
+from app.services.bulk import among, executemany
 
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
@@ -33,3 +33,23 @@ def test_among_matches_ids_and_strings_and_nothing_for_an_empty_list(app):
         # Two in one statement keep their own values.
         both = select(Contact.id).where(among(db.session, Contact.id, ids[:10]), among(db.session, Contact.id, ids[5:20]))
         assert set(db.session.scalars(both)) == set(ids[5:10])
+
+
+_TOUCH = update(Contact.__table__).where(Contact.__table__.c.id == bindparam("b_id")).values(
+    updated_at=bindparam("updated_at"))
+
+
+def test_a_bulk_write_stores_datetimes_as_the_orm_does(app):
+    """SQLite keeps datetimes as text and compares them as text: one format for every writer."""
+    with app.app_context():
+        first, second = _contacts(["orm@example.com", "bulk@example.com"])
+        at = datetime(2026, 3, 1, 12, 30, 15, 250, tzinfo=timezone.utc)
+        db.session.get(Contact, first).updated_at = at
+        db.session.flush()
+        executemany(db.session, _TOUCH, [{"b_id": second, "updated_at": at}])
+        db.session.commit()
+        raw = db.session.execute(text("SELECT id, CAST(updated_at AS TEXT) FROM contacts ORDER BY id")).all()
+        assert raw[0][1] == raw[1][1], raw
+        assert db.session.get(Contact, second).updated_at == at
+        later = db.session.scalars(select(Contact.id).where(Contact.updated_at > at)).all()
+        assert later == []
