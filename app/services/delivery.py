@@ -24,6 +24,7 @@ from app.config import Settings
 from app.mail import AmbiguousFailure, MailBackend, PermanentFailure, TemporaryFailure, build_message
 from app.mail.streams import Streams
 from app.models import Contact, Enrollment, EnrollmentStep, Message, SubscriptionStatus, TemplateVersion
+from app.models.base import UTCDateTime
 from app.services import double_opt_in, ledger, tracking, workspace
 from app.services.unsubscribe import with_footer
 from app.services.workspace import Sender, Workspace
@@ -173,7 +174,7 @@ _T, _M = EnrollmentStep.__table__, Message.__table__
 # The journey's trace says why its email did not go, as it does for the core's own skips.
 _TRACE_REFUSAL = insert(_T).from_select(
     ["enrollment_id", "at", "node", "outcome", "reason"],
-    select(_M.c.enrollment_id, bindparam("at"), func.coalesce(_M.c.node, "-"), literal("not_sent"),
+    select(_M.c.enrollment_id, bindparam("at", type_=UTCDateTime()), func.coalesce(_M.c.node, "-"), literal("not_sent"),
            bindparam("reason")).where(_M.c.id == bindparam("message_id"), _M.c.enrollment_id.is_not(None)))
 
 

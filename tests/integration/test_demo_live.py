@@ -210,11 +210,12 @@ def _readers_confirm_open_and_click(instance: Path, url: str) -> None:
     tally = generator.run(threading.Event(), duration=15)
     assert tally["confirmations"] and tally["opens"] and tally["clicks"], tally
     assert not tally["refused"] and not tally["errors"], tally
+    since = started.strftime("%Y-%m-%d %H:%M:%S.%f")  # text: the driver adapts no datetime
     with flask_app.app_context():
         hits = dict(db.session.execute(text("SELECT kind, count(*) FROM tracking_hits WHERE at >= :t GROUP BY kind"),
-                                       {"t": started.replace(tzinfo=None)}).all())
+                                       {"t": since}).all())
         confirmed = db.session.execute(text("SELECT count(*) FROM consent_records WHERE source = 'confirmation' "
-                                            "AND at >= :t"), {"t": started.replace(tzinfo=None)}).scalar_one()
+                                            "AND at >= :t"), {"t": since}).scalar_one()
     flask_app.extensions["db_engine"].dispose()
     assert hits.get("open") and hits.get("click"), hits
     assert confirmed > 0
