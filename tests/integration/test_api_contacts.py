@@ -146,3 +146,16 @@ def test_an_unknown_contact_is_404(app, client, key):
     assert_problem(client.get(f"{URL}/424242", headers=key.headers), 404)
     assert_problem(client.get(f"{URL}/{2**70}", headers=key.headers), 404)
     assert_problem(client.get(f"{URL}/{2**31}", headers=key.headers), 404)  # past a 32-bit id: no such row
+
+
+def test_reading_a_contact_is_in_the_audit_log_under_the_key_and_a_miss_is_not(app, client, key):
+    from app.models import ApiKey, AuditEntry
+
+    made = client.post(URL, json={"email": "seen@example.com"}, headers=key.headers).json
+    assert client.get(f"{URL}/{made['id']}", headers=key.headers).status_code == 200
+    assert_problem(client.get(f"{URL}/424242", headers=key.headers), 404)
+    with app.app_context():
+        prefix = db.session.get(ApiKey, key.id).prefix
+        views = db.session.execute(select(AuditEntry.actor, AuditEntry.target)
+                                   .where(AuditEntry.action == "contact.view")).all()
+    assert views == [(f"api:{prefix}", f"contact:{made['id']}")]
