@@ -174,8 +174,9 @@ _T, _M = EnrollmentStep.__table__, Message.__table__
 # The journey's trace says why its email did not go, as it does for the core's own skips.
 _TRACE_REFUSAL = insert(_T).from_select(
     ["enrollment_id", "at", "node", "outcome", "reason"],
-    select(_M.c.enrollment_id, bindparam("at", type_=UTCDateTime()), func.coalesce(_M.c.node, "-"), literal("not_sent"),
-           bindparam("reason")).where(_M.c.id == bindparam("message_id"), _M.c.enrollment_id.is_not(None)))
+    select(_M.c.enrollment_id, bindparam("at", type_=UTCDateTime()), func.coalesce(_M.c.node, "-"),
+           literal("not_sent"), bindparam("reason"))
+    .where(_M.c.id == bindparam("message_id"), _M.c.enrollment_id.is_not(None)))
 
 
 def _trace_refusal(db: Session, message: Leased, now: datetime, reason: str) -> None:

@@ -31,7 +31,8 @@ def test_among_matches_ids_and_strings_and_nothing_for_an_empty_list(app):
             "m1@example.com", "m7@example.com"}
         assert db.session.scalars(select(Contact.id).where(among(db.session, Contact.id, []))).all() == []
         # Two in one statement keep their own values.
-        both = select(Contact.id).where(among(db.session, Contact.id, ids[:10]), among(db.session, Contact.id, ids[5:20]))
+        both = select(Contact.id).where(among(db.session, Contact.id, ids[:10]),
+                                        among(db.session, Contact.id, ids[5:20]))
         assert set(db.session.scalars(both)) == set(ids[5:10])
 
 
