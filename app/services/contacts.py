@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from app.errors import NotFound, ValidationFailed
 from app.models import (Contact, Enrollment, EnrollmentStep, Event, Journey, JourneyVersion, Message,
                         SubscriptionStatus, Suppression, Template, TemplateVersion, email_digest)
+from app.services import audit_log
 
 #: Contacts per page in the list.
 PAGE_SIZE = 50
@@ -121,9 +122,15 @@ def consent_of(db: Session, contact: Contact) -> Consent:
     return Consent(contact.subscription_status.value, row.reason if row else None, row.created_at if row else None)
 
 
-def contact_detail(db: Session, contact_id: int) -> ContactDetail:
-    """Everything about one contact, newest first (NotFound when there is no such contact)."""
+def contact_detail(db: Session, contact_id: int, *, viewer: str, now: datetime,
+                   viewer_id: int | None = None) -> ContactDetail:
+    """Everything about one contact, newest first (NotFound when there is no such contact).
+
+    A read of personal data: recorded in the audit log as `contact.view` by `viewer`
+    (a user's email or `api:<key prefix>`), in the caller's transaction."""
     contact = get_contact(db, contact_id)
+    audit_log.write(db, actor=viewer, actor_id=viewer_id, action="contact.view", target=f"contact:{contact_id}",
+                    now=now)
     events = list(db.scalars(select(Event).where(Event.contact_id == contact.id)
                              .order_by(Event.occurred_at.desc(), Event.id.desc()).limit(DETAIL_EVENTS)))
     messages = list(db.scalars(select(Message).where(Message.contact_id == contact.id)

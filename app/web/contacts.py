@@ -19,7 +19,7 @@ from app.auth.access import requires
 from app.db import db
 from app.errors import AppError, ValidationFailed
 from app.models import SubscriptionStatus
-from app.services import audit_log, consent, contacts as contact_service, erasure, export, suppressions
+from app.services import consent, contacts as contact_service, erasure, export, suppressions
 from app.web.explain import REASONS
 
 bp = Blueprint("contacts", __name__)
@@ -56,9 +56,8 @@ def detail(contact_id: int) -> ResponseReturnValue:
 
 def _detail(contact_id: int, status: int = 200, errors: dict[str, str] | None = None) -> ResponseReturnValue:
     with db.transaction() as s:
-        info = contact_service.contact_detail(s, contact_id)
-        audit_log.write(s, actor=current_user.email, actor_id=current_user.id, action="contact.view",
-                        target=f"contact:{contact_id}", now=clock.now())
+        info = contact_service.contact_detail(s, contact_id, viewer=current_user.email,
+                                              viewer_id=current_user.id, now=clock.now())
     return render_template("contacts/detail.html", d=info, history=consent.history(db.session, contact_id),
                            suppression=suppressions.of_contact(db.session, info.contact), reasons=REASONS,
                            errors=errors or {}), status
