@@ -24,15 +24,15 @@ class _BoundedUnsubscribe:
     pubsub_thread: Any
 
     def unsubscribe(self) -> None:
-        thread = getattr(self, "pubsub_thread", None)
+        thread = self.pubsub_thread
         if thread is None:
             return
         self.pubsub.unsubscribe()  # the reply wakes a thread that is reading the socket
         try:
-            thread.stop(timeout=PUBSUB_JOIN_SECONDS)
-        except TypeError:  # redis-py before 8.2: stop() takes no timeout and does not wait
+            thread.stop(timeout=PUBSUB_JOIN_SECONDS)  # redis-py 8.2: stops and waits that long
+        except TypeError:  # before 8.2: stop() takes no timeout and does not wait
             thread.stop()
-        thread.join(timeout=PUBSUB_JOIN_SECONDS)
+            thread.join(timeout=PUBSUB_JOIN_SECONDS)
 
 
 class Worker(_BoundedUnsubscribe, _RQWorker):

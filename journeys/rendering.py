@@ -184,7 +184,7 @@ class Renderer:
                 raise TemplateError(f"{what}: the output is longer than {limit:,} characters",
                                     kind="limit")
             out.append(piece)
-        return out[0] if len(out) == 1 else "".join(out)
+        return "".join(out)  # one piece: CPython hands that string back, no copy
 
     def _run(self, template: Template, context: Mapping[str, Any], what: str) -> str:
         try:
