@@ -47,12 +47,11 @@ def sweep_timers() -> None:
     from app.services import timers
 
     with _context():
-        for _ in range(MAX_BATCHES_PER_TICK):
-            claim = timers.claim_due(db.session, clock.now())
-            if claim is None:
-                return
+        claims = timers.claim_batches(db.session, clock.now(), batches=MAX_BATCHES_PER_TICK)
+        for number, claim in enumerate(claims):
             if not jobs._enqueue(queues.ENGINE, jobs.advance_enrollments, claim.ids):
-                timers.release(db.session, claim.ids)  # no job holds them: the next tick claims again
+                # No job holds these: the next tick claims them again.
+                timers.release(db.session, [i for c in claims[number:] for i in c.ids])
                 db.session.commit()
                 return
 

@@ -56,10 +56,10 @@ def advance_due(db: Session, ids: list[int], now: datetime) -> Applied:
     for ident, step, state, contact_id, version_id, _ in rows:
         contact = facts[contact_id]
         contact.engagement = engaged.get(ident, {})  # engagement.* is per enrollment
-        decision = advance(versions[version_id], EnrollmentState.from_dict(state), contact, TIMER, now,
-                           policy=policy)
+        before = EnrollmentState.from_dict(state)
+        decision = advance(versions[version_id], before, contact, TIMER, now, policy=policy)
         if decision.changed:
-            batch.add(db, ident, step, decision, contact_id, contact)
+            batch.add(db, ident, step, decision, contact_id, contact, before=before)
     applied = batch.write(db)
     if held:
         release(db, held)

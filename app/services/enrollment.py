@@ -24,7 +24,7 @@ from app.services import bulk, webhook_calls
 from app.services.versions import runnable
 from journeys.effects import CallWebhook, RecordGoal, SendEmail, UpdateContact
 from journeys.interpreter import Decision, PastEnrollment, TraceStep, admission, start
-from journeys.state import ContactFacts, Event, Policy
+from journeys.state import ContactFacts, EnrollmentState, Event, Policy
 from journeys.timing import isoformat
 
 
@@ -33,6 +33,11 @@ _E, _S = Enrollment.__table__, EnrollmentStep.__table__
 _MOVE = update(_E).where(_E.c.id == bindparam("b_id"), _E.c.step == bindparam("b_step")).values(
     {name: bindparam(name) for name in ("status", "node", "wake_at", "waiting_for", "state", "holdout", "step",
                                         "updated_at", "claimed_until", "exited_at", "exit_reason")})
+#: The same for the commonest step, from one wait to the next: only the columns such a step changes.
+#: Every indexed column named in SET costs SQLite an index update even when its value is unchanged.
+_REST = update(_E).where(_E.c.id == bindparam("b_id"), _E.c.step == bindparam("b_step")).values(
+    {name: bindparam(name) for name in ("status", "node", "wake_at", "state", "step", "updated_at",
+                                        "claimed_until")})
 _TRACE = insert(_S).values({name: bindparam(name) for name in ("enrollment_id", "at", "node", "outcome", "reason",
                                                                 "detail")})
 
@@ -58,6 +63,7 @@ class Batch:
     """Decisions waiting to be written together."""
     now: datetime
     enrollments: list[dict[str, Any]] = field(default_factory=list)
+    rests: list[dict[str, Any]] = field(default_factory=list)
     steps: list[dict[str, Any]] = field(default_factory=list)
     messages: list[dict[str, Any]] = field(default_factory=list)
     webhooks: list[dict[str, Any]] = field(default_factory=list)
@@ -65,16 +71,24 @@ class Batch:
     _templates: dict[str, int | None] = field(default_factory=dict)
 
     def add(self, db: Session, ident: int, step: int, decision: Decision, contact_id: int,
-            facts: ContactFacts) -> None:
-        """`facts` as the core left them: an update_contact node changed them in the walk."""
+            facts: ContactFacts, *, before: EnrollmentState | None = None) -> None:
+        """`facts` as the core left them: an update_contact node changed them in the walk.
+        `before`, the state the step started from, lets a step from rest to rest write less."""
         state = decision.state
         finished = state.is_finished
-        self.enrollments.append({
-            "b_id": ident, "b_step": step, "status": state.status, "node": state.node,
-            "wake_at": state.wake_at, "waiting_for": state.waiting_for, "state": state.as_dict(),
-            "holdout": state.holdout, "step": step + 1, "updated_at": self.now, "claimed_until": None,
-            "exited_at": self.now if finished else None,
-            "exit_reason": (state.exit_reason or state.status) if finished else None})
+        if (before is not None and not finished and not before.is_finished and state.waiting_for == before.waiting_for
+                and state.holdout == before.holdout):
+            self.rests.append({
+                "b_id": ident, "b_step": step, "status": state.status, "node": state.node,
+                "wake_at": state.wake_at, "state": state.as_dict(), "step": step + 1, "updated_at": self.now,
+                "claimed_until": None})
+        else:
+            self.enrollments.append({
+                "b_id": ident, "b_step": step, "status": state.status, "node": state.node,
+                "wake_at": state.wake_at, "waiting_for": state.waiting_for, "state": state.as_dict(),
+                "holdout": state.holdout, "step": step + 1, "updated_at": self.now, "claimed_until": None,
+                "exited_at": self.now if finished else None,
+                "exit_reason": (state.exit_reason or state.status) if finished else None})
         self.steps += [_step_row(ident, s) for s in decision.trace]
         for effect in decision.effects:
             if isinstance(effect, SendEmail):
@@ -90,10 +104,10 @@ class Batch:
 
     def write(self, db: Session) -> Applied:
         applied = Applied()
-        if self.enrollments:
-            moved = bulk.executemany(db, _MOVE, self.enrollments)
-            if moved != len(self.enrollments):
-                raise ConcurrentUpdate(f"{len(self.enrollments) - moved} enrollment(s) were moved by another job")
+        moved = bulk.executemany(db, _MOVE, self.enrollments) + bulk.executemany(db, _REST, self.rests)
+        if moved != len(self.enrollments) + len(self.rests):
+            raise ConcurrentUpdate(f"{len(self.enrollments) + len(self.rests) - moved} enrollment(s) were moved "
+                                   "by another job")
         bulk.executemany(db, _TRACE, self.steps)
         if self.contacts:
             table = Contact.__table__

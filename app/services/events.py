@@ -150,10 +150,10 @@ def process_one(db: Session, event: Event, now: datetime, policy: Policy | None 
     for row in waiting:
         version = db.get(JourneyVersion, row.version_id)
         facts.engagement = engaged.get(row.id, {})  # engagement.* is per enrollment
-        decision = advance(runnable(version), EnrollmentState.from_dict(row.state), facts, stimulus, now,
-                           policy=policy)
+        before = EnrollmentState.from_dict(row.state)
+        decision = advance(runnable(version), before, facts, stimulus, now, policy=policy)
         if decision.changed:
-            batch.add(db, row.id, row.step, decision, contact.id, facts)
+            batch.add(db, row.id, row.step, decision, contact.id, facts, before=before)
     applied = batch.write(db)  # first: an enrollment this event ends may admit a new one
     facts.engagement = {}  # a new enrollment has engaged with nothing yet
     entries = Batch(now)

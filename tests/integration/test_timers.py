@@ -34,6 +34,24 @@ def test_due_enrollments_are_claimed_in_batches_oldest_first_and_only_once(app):
         assert timers.due_unclaimed(s, now) == 0
 
 
+def test_a_tick_claims_several_batches_at_once_oldest_first_and_only_once(app):
+    from sqlalchemy import select
+
+    from app.models import Enrollment
+
+    _setup(app, n_due=25, n_later=5)
+    now = T0 + timedelta(hours=1)
+    with app.app_context():
+        s = db.session
+        claims = timers.claim_batches(s, now, batches=4, batch_size=10)
+        assert [len(c.ids) for c in claims] == [10, 10, 5]
+        claimed = [i for c in claims for i in c.ids]
+        by_wake = list(s.scalars(select(Enrollment.id).where(Enrollment.wake_at <= now).order_by(Enrollment.wake_at)))
+        assert claimed == by_wake
+        assert timers.claim_batches(s, now, batches=4, batch_size=10) == []
+        assert timers.due_unclaimed(s, now) == 0
+
+
 def test_an_expired_claim_is_found_again(app):
     _setup(app, n_due=3, n_later=0)
     now = T0 + timedelta(hours=1)
