@@ -5,8 +5,9 @@ thread and, on its way out, unsubscribes and stops that thread. redis-py 8.2's
 `PubSubWorkerThread.stop()` waits for the thread to end, and the thread may have
 gone back to waiting up to 60 s for a subscription that never comes (it read the
 unsubscribe reply before its flag was cleared). A worker stopped by Ctrl-C or
-SIGTERM then sits there for a minute. The thread is a daemon and holds nothing
-to save, so the wait is bounded here.
+SIGTERM then sits there for a minute. Here the flag is cleared before the
+unsubscribe, so the reply ends the thread at once; the thread is a daemon and
+holds nothing to save, so the wait is bounded anyway.
 """
 from __future__ import annotations
 
@@ -27,11 +28,14 @@ class _BoundedUnsubscribe:
         thread = self.pubsub_thread
         if thread is None:
             return
-        self.pubsub.unsubscribe()  # the reply wakes a thread that is reading the socket
+        # The flag first, then the reply that wakes the thread: the other way round, the
+        # thread often read the reply before the flag was cleared and went back to waiting.
         try:
-            thread.stop(timeout=PUBSUB_JOIN_SECONDS)  # redis-py 8.2: stops and waits that long
+            thread.stop(timeout=0)  # redis-py 8.2: stop() waits; not here
         except TypeError:  # before 8.2: stop() takes no timeout and does not wait
             thread.stop()
+        if thread.is_alive():
+            self.pubsub.unsubscribe()  # the reply wakes a thread that is reading the socket
             thread.join(timeout=PUBSUB_JOIN_SECONDS)
 
 
