@@ -20,6 +20,9 @@ log = logging.getLogger(__name__)
 
 #: Batches claimed per tick at most: the rest wait for the next tick (a second later).
 MAX_BATCHES_PER_TICK = 40
+#: Due enrollments claimed per tick at most: more than a worker advances in a second, few enough
+#: that the claim's one update holds SQLite's write lock a short while.
+MAX_CLAIMED_PER_TICK = 40_000
 #: Ticks between two passes of the message reconciler.
 RECONCILE_EVERY = 15
 #: Ticks between two passes of trace retention (about an hour).
@@ -47,7 +50,7 @@ def sweep_timers() -> None:
     from app.services import timers
 
     with _context():
-        claims = timers.claim_batches(db.session, clock.now(), batches=MAX_BATCHES_PER_TICK)
+        claims = timers.claim_batches(db.session, clock.now(), batches=MAX_CLAIMED_PER_TICK // timers.BATCH_SIZE)
         for number, claim in enumerate(claims):
             if not jobs._enqueue(queues.ENGINE, jobs.advance_enrollments, claim.ids):
                 # No job holds these: the next tick claims them again.
