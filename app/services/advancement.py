@@ -39,7 +39,7 @@ def advance_due(db: Session, ids: list[int], now: datetime) -> Applied:
     rows = [(ident, step, state, contact_id, version_id, journey_id)
             for ident, step, state, contact_id, version_id, journey_id, is_due in db.connection().execute(
                 select(e.c.id, e.c.step, e.c.state, e.c.contact_id, e.c.version_id, e.c.journey_id, due)
-                .where(among(db, e.c.id, ids)).order_by(e.c.wake_at)) if is_due]
+                .where(among(db, e.c.id, ids)).order_by(e.c.wake_at)).all() if is_due]
     active = set(db.scalars(select(Journey.id).where(
         Journey.id.in_({r[5] for r in rows}), Journey.status == JourneyStatus.active)))
     held = [r[0] for r in rows if r[5] not in active]

@@ -38,6 +38,10 @@ _MOVE = update(_E).where(_E.c.id == bindparam("b_id"), _E.c.step == bindparam("b
 _REST = update(_E).where(_E.c.id == bindparam("b_id"), _E.c.step == bindparam("b_step")).values(
     {name: bindparam(name) for name in ("status", "node", "wake_at", "state", "step", "updated_at",
                                         "claimed_until")})
+_C = Contact.__table__
+#: What an update_contact node changed.
+_CONTACT = update(_C).where(_C.c.id == bindparam("b_id")).values(
+    {name: bindparam(name) for name in ("attributes", "tags", "updated_at")})
 _TRACE = insert(_S).values({name: bindparam(name) for name in ("enrollment_id", "at", "node", "outcome", "reason",
                                                                 "detail")})
 
@@ -109,10 +113,7 @@ class Batch:
             raise ConcurrentUpdate(f"{len(self.enrollments) + len(self.rests) - moved} enrollment(s) were moved "
                                    "by another job")
         bulk.executemany(db, _TRACE, self.steps)
-        if self.contacts:
-            table = Contact.__table__
-            db.connection().execute(update(table).where(table.c.id == bindparam("b_id")),
-                                    list(self.contacts.values()))
+        bulk.executemany(db, _CONTACT, list(self.contacts.values()))
         queued = [m for m in self.messages if m["status"] == "queued"]
         if self.messages:
             ids = db.scalars(insert(Message).returning(Message.id, sort_by_parameter_order=True),
