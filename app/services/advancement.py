@@ -28,12 +28,10 @@ def advance_due(db: Session, ids: list[int], now: datetime) -> Applied:
     A duplicate job finds its enrollments moved on (no longer due) and does
     nothing; a paused journey's enrollments keep their wake time and wait.
     """
-    # Core, not ORM, selects: the rows are plain tuples and the ORM's result machinery
-    # cost more per row than the query.
-    # Whether a row is still due is selected, not filtered on: as a filter, SQLite's planner
-    # walks the due index past every due enrollment (all of them, in a large wake-up) instead
-    # of looking up the batch's ids. Rows become plain tuples: a Row's attribute access costs
-    # about as much per contact as the core's step.
+    # Core, not ORM, selects, made plain tuples: the ORM's result machinery, and even a Row's
+    # attribute access, cost about as much per contact as the core's step. Whether a row is
+    # still due is selected, not filtered on: as a filter, SQLite's planner walks the due index
+    # past every due enrollment (all of them, in a large wake-up) instead of looking up the ids.
     e = Enrollment.__table__
     due = and_(e.c.status == "waiting", e.c.wake_at <= now)
     rows = [(ident, step, state, contact_id, version_id, journey_id)
