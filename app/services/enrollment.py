@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import Update, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.models import (Contact, Enrollment, EnrollmentStep, JourneyVersion, Message, Template, TemplateVersion,
@@ -29,15 +29,19 @@ from journeys.timing import isoformat
 
 
 _E, _S = Enrollment.__table__, EnrollmentStep.__table__
-#: An enrollment's new state, written only if no other job moved it first (its step counter).
-_MOVE = update(_E).where(_E.c.id == bindparam("b_id"), _E.c.step == bindparam("b_step")).values(
-    {name: bindparam(name) for name in ("status", "node", "wake_at", "waiting_for", "state", "holdout", "step",
-                                        "updated_at", "claimed_until", "exited_at", "exit_reason")})
-#: The same for the commonest step, from one wait to the next: only the columns such a step changes.
-#: Every indexed column named in SET costs SQLite an index update even when its value is unchanged.
-_REST = update(_E).where(_E.c.id == bindparam("b_id"), _E.c.step == bindparam("b_step")).values(
-    {name: bindparam(name) for name in ("status", "node", "wake_at", "state", "step", "updated_at",
-                                        "claimed_until")})
+#: What a step from one rest to the next changes, the commonest step. Every indexed column named in
+#: SET costs SQLite an index update even when its value is unchanged, so such a step names only these.
+_RESTING = ("status", "node", "wake_at", "state", "step", "updated_at", "claimed_until")
+
+
+def _moving(columns: tuple[str, ...]) -> Update:
+    """An enrollment's new state, written only if no other job moved it first (its step counter)."""
+    return update(_E).where(_E.c.id == bindparam("b_id"), _E.c.step == bindparam("b_step")).values(
+        {name: bindparam(name) for name in columns})
+
+
+_MOVE = _moving(_RESTING + ("waiting_for", "holdout", "exited_at", "exit_reason"))
+_REST = _moving(_RESTING)
 _C = Contact.__table__
 #: What an update_contact node changed.
 _CONTACT = update(_C).where(_C.c.id == bindparam("b_id")).values(
@@ -80,19 +84,16 @@ class Batch:
         `before`, the state the step started from, lets a step from rest to rest write less."""
         state = decision.state
         finished = state.is_finished
-        if (before is not None and not finished and not before.is_finished and state.waiting_for == before.waiting_for
+        row = {"b_id": ident, "b_step": step, "status": state.status, "node": state.node, "wake_at": state.wake_at,
+               "state": state.as_dict(), "step": step + 1, "updated_at": self.now, "claimed_until": None}
+        if (before is not None and not finished and state.waiting_for == before.waiting_for
                 and state.holdout == before.holdout):
-            self.rests.append({
-                "b_id": ident, "b_step": step, "status": state.status, "node": state.node,
-                "wake_at": state.wake_at, "state": state.as_dict(), "step": step + 1, "updated_at": self.now,
-                "claimed_until": None})
+            self.rests.append(row)
         else:
-            self.enrollments.append({
-                "b_id": ident, "b_step": step, "status": state.status, "node": state.node,
-                "wake_at": state.wake_at, "waiting_for": state.waiting_for, "state": state.as_dict(),
-                "holdout": state.holdout, "step": step + 1, "updated_at": self.now, "claimed_until": None,
-                "exited_at": self.now if finished else None,
-                "exit_reason": (state.exit_reason or state.status) if finished else None})
+            row.update(waiting_for=state.waiting_for, holdout=state.holdout,
+                       exited_at=self.now if finished else None,
+                       exit_reason=(state.exit_reason or state.status) if finished else None)
+            self.enrollments.append(row)
         self.steps += [_step_row(ident, s) for s in decision.trace]
         for effect in decision.effects:
             if isinstance(effect, SendEmail):

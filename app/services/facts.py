@@ -27,6 +27,7 @@ COUNTED = ("queued", "sending", "sent", "ambiguous")
 COLUMNS = (Contact.id, Contact.email, Contact.timezone, Contact.locale, Contact.tags, Contact.attributes,
            Contact.subscription_status, Contact.orders_count, Contact.total_spent, Contact.last_order_at,
            Contact.erased_at)
+_KEYS = attrgetter(*(c.key for c in COLUMNS))
 
 
 def metrics_of(contact: Any) -> dict[str, Any]:
@@ -75,5 +76,3 @@ def facts_for_many(db: Session, contacts: Sequence[Any], now: datetime) -> dict[
             marketing_sends=tuple(sends.get(ident, ())))
     return facts
 
-
-_KEYS = attrgetter(*(c.key for c in COLUMNS))

@@ -37,13 +37,6 @@ def _due(now: datetime):  # type: ignore[no-untyped-def]
             Enrollment.journey_id.in_(active))
 
 
-def claim_due(db: Session, now: datetime, *, batch_size: int = BATCH_SIZE,
-              lease: timedelta = timedelta(seconds=CLAIM_SECONDS)) -> Claim | None:
-    """Claim up to `batch_size` due enrollments, oldest first; None when nothing is due."""
-    claims = claim_batches(db, now, batches=1, batch_size=batch_size, lease=lease)
-    return claims[0] if claims else None
-
-
 def claim_batches(db: Session, now: datetime, *, batches: int, batch_size: int = BATCH_SIZE,
                   lease: timedelta = timedelta(seconds=CLAIM_SECONDS)) -> list[Claim]:
     """Claim up to `batches` batches of due enrollments, oldest first, with one query.

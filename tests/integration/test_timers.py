@@ -24,10 +24,10 @@ def test_due_enrollments_are_claimed_in_batches_oldest_first_and_only_once(app):
     with app.app_context():
         s = db.session
         assert timers.due_unclaimed(s, now) == 25
-        first = timers.claim_due(s, now, batch_size=10)
-        second = timers.claim_due(s, now, batch_size=10)
-        third = timers.claim_due(s, now, batch_size=10)
-        assert timers.claim_due(s, now, batch_size=10) is None
+        [first] = timers.claim_batches(s, now, batches=1, batch_size=10)
+        [second] = timers.claim_batches(s, now, batches=1, batch_size=10)
+        [third] = timers.claim_batches(s, now, batches=1, batch_size=10)
+        assert timers.claim_batches(s, now, batches=1, batch_size=10) == []
         claimed = first.ids + second.ids + third.ids
         assert len(first.ids) == 10 and len(third.ids) == 5
         assert len(set(claimed)) == 25
@@ -57,10 +57,10 @@ def test_an_expired_claim_is_found_again(app):
     now = T0 + timedelta(hours=1)
     with app.app_context():
         s = db.session
-        claim = timers.claim_due(s, now, lease=timedelta(seconds=60))
+        [claim] = timers.claim_batches(s, now, batches=1, lease=timedelta(seconds=60))
         assert len(claim.ids) == 3
-        assert timers.claim_due(s, now + timedelta(seconds=30)) is None
-        again = timers.claim_due(s, now + timedelta(seconds=61))
+        assert timers.claim_batches(s, now + timedelta(seconds=30), batches=1) == []
+        [again] = timers.claim_batches(s, now + timedelta(seconds=61), batches=1)
         assert sorted(again.ids) == sorted(claim.ids)  # a dead worker's batch is not lost
 
 
@@ -71,8 +71,8 @@ def test_concurrent_sweepers_never_claim_the_same_enrollment(app):
     maker = app.extensions["db_sessionmaker"]
     a, b = maker(), maker()
     try:
-        first = timers.claim_due(a, now, batch_size=30)
-        second = timers.claim_due(b, now, batch_size=30)
+        [first] = timers.claim_batches(a, now, batches=1, batch_size=30)
+        [second] = timers.claim_batches(b, now, batches=1, batch_size=30)
         assert len(first.ids) == 30 and len(second.ids) == 10
         assert not set(first.ids) & set(second.ids)
     finally:
@@ -95,7 +95,7 @@ def test_a_sweeper_skips_rows_another_is_claiming_right_now(app):
     try:
         held = list(a.scalars(select(Enrollment.id).order_by(Enrollment.wake_at).limit(30)
                               .with_for_update()))  # a is mid-claim, transaction open
-        claim = timers.claim_due(b, now, batch_size=100)
+        [claim] = timers.claim_batches(b, now, batches=1, batch_size=100)
         assert len(claim.ids) == 10 and not set(claim.ids) & set(held)
     finally:
         a.rollback()
