@@ -64,7 +64,9 @@ class Up:
         while time.monotonic() < deadline:
             assert self.proc.poll() is None, self.output()
             try:
-                if requests.get(self.url + "/readyz", timeout=1).status_code == 200 and "Ctrl-C" in self.output():
+                # The banner, not the first "Ctrl-C" in the log: the demo's traffic prints one too.
+                if (requests.get(self.url + "/readyz", timeout=1).status_code == 200
+                        and "Press Ctrl-C to stop." in self.output()):
                     return
             except requests.ConnectionError:
                 pass
