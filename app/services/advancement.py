@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from app.models import Contact, Enrollment, Journey, JourneyStatus, JourneyVersion
 from app.services import engagement_facts, split_winners, workspace
-from app.services.bulk import among
+from app.services.bulk import JSONRead, among
 from app.services.enrollment import Applied, Batch
-from app.services.facts import COLUMNS, facts_for_many
+from app.services.facts import BATCH_COLUMNS, facts_for_many
 from app.services.timers import release
 from app.services.versions import runnable
 from journeys.interpreter import advance
@@ -36,14 +36,15 @@ def advance_due(db: Session, ids: list[int], now: datetime) -> Applied:
     due = and_(e.c.status == "waiting", e.c.wake_at <= now)
     rows = [(ident, step, state, contact_id, version_id, journey_id)
             for ident, step, state, contact_id, version_id, journey_id, is_due in db.connection().execute(
-                select(e.c.id, e.c.step, e.c.state, e.c.contact_id, e.c.version_id, e.c.journey_id, due)
+                select(e.c.id, e.c.step, type_coerce(e.c.state, JSONRead()), e.c.contact_id, e.c.version_id,
+                       e.c.journey_id, due)
                 .where(among(db, e.c.id, ids)).order_by(e.c.wake_at)).all() if is_due]
     active = set(db.scalars(select(Journey.id).where(
         Journey.id.in_({r[5] for r in rows}), Journey.status == JourneyStatus.active)))
     held = [r[0] for r in rows if r[5] not in active]
     rows = [r for r in rows if r[5] in active]
     contacts = db.connection().execute(
-        select(*[Contact.__table__.c[c.key] for c in COLUMNS])
+        select(*BATCH_COLUMNS)
         .where(among(db, Contact.__table__.c.id, {r[3] for r in rows}))).all()
     facts = facts_for_many(db, contacts, now)
     versions = {v.id: runnable(v) for v in db.scalars(

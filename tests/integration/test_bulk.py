@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from decimal import Decimal
 
 from sqlalchemy import bindparam, insert, select, text, update
 
 from app.db import db
 from app.models import Contact, SubscriptionStatus
 from app.services.bulk import among, executemany
+from app.services.facts import BATCH_COLUMNS, facts_for_many
 
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
@@ -54,3 +56,26 @@ def test_a_bulk_write_stores_datetimes_as_the_orm_does(app):
         assert db.session.get(Contact, second).updated_at == at
         later = db.session.scalars(select(Contact.id).where(Contact.updated_at > at)).all()
         assert later == []
+
+
+def test_a_batch_reads_the_same_facts_as_the_orm(app):
+    """The wake-up reads contacts with lighter types (JSON in one call, the status as text): the core
+    must see the very facts it sees for the same contacts loaded as objects."""
+    with app.app_context():
+        rich = Contact(email="rich@example.com", attributes={"first_name": "Ola", "vip": True, "score": 3.5,
+                                                              "nested": {"a": [1, 2]}},
+                       tags=["b", "a"], subscription_status=SubscriptionStatus.unconfirmed, orders_count=3,
+                       total_spent=Decimal("120.55"), last_order_at=NOW, timezone="Europe/Warsaw", locale="pl",
+                       created_at=NOW, updated_at=NOW)
+        plain = Contact(email="plain@example.com", attributes={}, tags=[], orders_count=0, total_spent=0,
+                        subscription_status=SubscriptionStatus.never_subscribed, created_at=NOW, updated_at=NOW)
+        db.session.add_all([rich, plain])
+        db.session.commit()
+        objects = facts_for_many(db.session, [rich, plain], NOW)
+        rows = db.session.connection().execute(select(*BATCH_COLUMNS).order_by(Contact.id)).all()
+        batch = facts_for_many(db.session, rows, NOW)
+        assert batch == objects
+        assert batch[rich.id].attributes["nested"] == {"a": [1, 2]} and batch[rich.id].tags == {"a", "b"}
+        assert batch[rich.id].consent == {"marketing": "unconfirmed"}
+        assert batch[rich.id].metrics == {"orders_count": 3, "total_spent": 120.55,
+                                          "last_order_at": "2026-01-01T00:00:00+00:00"}

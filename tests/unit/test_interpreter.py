@@ -245,6 +245,14 @@ def test_state_round_trips_through_json() -> None:
     journey = linear(node("w", "wait", duration="PT1H"))
     state = enter(journey).state
     assert EnrollmentState.from_dict(state.as_dict()) == state
+    # What is at its default is left out of the stored form, and comes back as it was.
+    assert set(state.as_dict()) == {"key", "status", "node", "entered_at", "visits", "steps", "wake_at"}
+    full = EnrollmentState(key="e9", status="exited", node="w", entered_at=T0, event={"order": 7},
+                           wake_at=T0 + timedelta(hours=1), waiting_for="order_placed", visits={"w": 2},
+                           variants={"ab": "B"}, variant="B", holdout=True, exit_reason="exit_event", steps=4)
+    assert EnrollmentState.from_dict(full.as_dict()) == full
+    bare = EnrollmentState(key="e0", status="active", node="start", entered_at=T0)
+    assert EnrollmentState.from_dict(bare.as_dict()) == bare
 
 
 def test_a_holdout_contact_passes_a_webhook_without_a_call() -> None:
