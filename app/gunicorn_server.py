@@ -1,6 +1,6 @@
 """`journeys web --server gunicorn`: several processes for several cores, as production runs it.
 
-The command replaces itself with gunicorn serving `app:create_app()` (gthread workers), so
+The command replaces itself with gunicorn serving `app.wsgi:application` (gthread workers), so
 signals reach gunicorn's master directly: SIGTERM stops accepting and gives requests in
 flight the same DRAIN_GRACE as waitress does. Each worker process counts its requests into
 PROMETHEUS_MULTIPROC_DIR (instance/prometheus, emptied at start), which /metrics adds up.
@@ -24,7 +24,7 @@ def gunicorn_argv(*, host: str, port: int, workers: int, threads: int) -> list[s
     return [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(workers),
             "--worker-class", "gthread", "--threads", str(threads), "--graceful-timeout", str(int(DRAIN_GRACE)),
             "--timeout", str(REQUEST_TIMEOUT), "--keep-alive", "5", "--log-level", "info",
-            "app:create_app()"]
+            "app.wsgi:application"]
 
 
 def exec_gunicorn(settings: Settings, *, host: str, port: int, workers: int, threads: int) -> NoReturn:

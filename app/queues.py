@@ -1,7 +1,6 @@
 """RQ queues and the job wrapper that runs each job inside an app context."""
 from __future__ import annotations
 
-import gc
 
 import logging
 from typing import Any, Callable
@@ -11,6 +10,7 @@ from flask import current_app
 from rq import Queue, Retry
 from rq.registry import FailedJobRegistry
 
+from app.heap import freeze_startup
 from app.redis_conn import get_redis
 
 log = logging.getLogger(__name__)
@@ -69,9 +69,7 @@ def tune_worker_gc() -> None:
     objects are frozen out of its sight (which also keeps their pages shared with
     forked work horses), and collections come less often.
     """
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(*WORKER_GC_THRESHOLD)
+    freeze_startup(WORKER_GC_THRESHOLD)
 
 
 def bind_worker_app(app: Any) -> None:

@@ -195,8 +195,9 @@ THREADS = 4  # per worker, for gthread
 
 def gunicorn(target: str, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
-    proc = subprocess.Popen([str(BIN / "gunicorn"), "--workers", "2", "--worker-class", WORKER_CLASS,
-                             "--threads", str(THREADS), "--keep-alive", "30",
+    # gunicorn turns a sync worker given more than one thread into gthread: threads only for gthread.
+    threads = ["--threads", str(THREADS), "--keep-alive", "30"] if WORKER_CLASS == "gthread" else []
+    proc = subprocess.Popen([str(BIN / "gunicorn"), "--workers", "2", "--worker-class", WORKER_CLASS, *threads,
                              "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
                              target], env={**os.environ, **env}, cwd=ROOT)
     for _ in range(200):
@@ -303,7 +304,7 @@ def main() -> None:
         finally:
             stop(bare)
         print(report("bare  ", base))
-        server, port = gunicorn("app:create_app()", instance.env)
+        server, port = gunicorn("app.wsgi:application", instance.env)
         try:
             warm = asyncio.run(closed_loop(port, "/api/v1/events", headers, event_body, args.concurrency, 1.0))
             single = asyncio.run(closed_loop(port, "/api/v1/events", headers, event_body, args.concurrency,

@@ -131,9 +131,11 @@ def web(host: str, port: int, threads: int, server_kind: str, workers: int) -> N
 
         instance_lock.hold_shared(settings, inheritable=True)  # the gunicorn master keeps it
         exec_gunicorn(settings, host=host, port=port, workers=workers, threads=threads)
+    from app.heap import freeze_startup
     from app.web_server import GracefulServer
 
     instance_lock.hold_shared(settings)
+    freeze_startup()
     server = GracefulServer(app, host=host, port=port, threads=threads)
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, server.request_stop)
