@@ -123,12 +123,12 @@ class EnrollmentState:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> EnrollmentState:
+        # Read for every contact a batch wakes: positional, one lookup per field.
+        get = data.get
         entered = parse_timestamp(data["entered_at"])
         assert entered is not None, "stored enrollment without entered_at"
-        return cls(
-            key=data["key"], status=data["status"], node=data.get("node"), entered_at=entered,
-            event=data.get("event") or {}, wake_at=parse_timestamp(data.get("wake_at")),
-            waiting_for=data.get("waiting_for"), visits=dict(data.get("visits") or {}),
-            variants=dict(data.get("variants") or {}), variant=data.get("variant"),
-            holdout=bool(data.get("holdout")), exit_reason=data.get("exit_reason"),
-            steps=int(data.get("steps") or 0))
+        wake = get("wake_at")
+        return cls(data["key"], data["status"], get("node"), entered, get("event") or {},
+                   None if wake is None else parse_timestamp(wake), get("waiting_for"),
+                   dict(get("visits") or ()), dict(get("variants") or ()), get("variant"),
+                   bool(get("holdout")), get("exit_reason"), int(get("steps") or 0))

@@ -79,11 +79,11 @@ def facts_for_many(db: Session, contacts: Sequence[Any], now: datetime) -> dict[
             sends[contact_id].append(created)
     facts = {}
     for ident, email, tz, locale, tags, attributes, status, orders, spent, last_order, erased in values:
+        # Positional (key, email, timezone, locale, tags, attributes, metrics, consent, suppressed,
+        # marketing_sends): made for every contact a batch moves. An erased contact gets nothing.
         facts[ident] = ContactFacts(
-            key=str(ident), email=email, timezone=tz, locale=locale, tags=frozenset(tags or ()),
-            attributes=dict(attributes or {}), metrics=metrics(orders, spent, last_order),
-            consent={"marketing": _CONSENT[status]},
-            suppressed=ident in suppressed or erased is not None,  # an erased contact gets nothing
-            marketing_sends=tuple(sends.get(ident, ())))
+            str(ident), email, tz, locale, frozenset(tags or ()), dict(attributes or {}),
+            metrics(orders, spent, last_order), {"marketing": _CONSENT[status]},
+            ident in suppressed or erased is not None, tuple(sends.get(ident, ())))
     return facts
 
