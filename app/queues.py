@@ -1,7 +1,6 @@
 """RQ queues and the job wrapper that runs each job inside an app context."""
 from __future__ import annotations
 
-
 import logging
 from typing import Any, Callable
 
