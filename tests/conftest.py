@@ -11,8 +11,9 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import time
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
 import redis
@@ -183,3 +184,13 @@ def run_cli(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.
     full_env.update(env)
     return subprocess.run([str(ROOT / ".venv" / "bin" / "journeys"), *args], env=full_env,
                           capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+
+
+def wait_for(predicate: Callable[[], object], timeout: float = 30, every: float = 0.05) -> bool:
+    """Whether `predicate()` came true within `timeout` seconds, asked every `every` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(every)
+    return bool(predicate())

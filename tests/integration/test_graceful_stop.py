@@ -19,7 +19,7 @@ from app.db import db
 from app.models import Event, Message
 from app.scheduler import LOCK_NAME
 from app.services import api_keys, events
-from tests.conftest import ROOT, environ_for
+from tests.conftest import ROOT, environ_for, wait_for
 from tests.engine_support import SMTPServer, chain, event, free_port, journey, send, template
 
 pytestmark = pytest.mark.slow
@@ -30,15 +30,6 @@ def _start(args: list[str], env: dict[str, str], log) -> subprocess.Popen[str]: 
     full.update(env)
     return subprocess.Popen([str(ROOT / ".venv" / "bin" / "journeys"), *args], env=full, cwd=ROOT, stdout=log,
                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
-
-
-def _wait_for(predicate, timeout: float = 30) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def _refused(port: int) -> bool:
@@ -83,7 +74,7 @@ def test_web_sigtermed_during_a_slow_request_answers_it_then_exits_0(app, settin
     answer: dict[str, object] = {}
     lock = None
     try:
-        assert _wait_for(lambda: not _refused(port)), (tmp_path / "web.log").read_text()
+        assert wait_for(lambda: not _refused(port)), (tmp_path / "web.log").read_text()
         lock = _Lock(app, settings)
 
         def post() -> None:
@@ -96,7 +87,7 @@ def test_web_sigtermed_during_a_slow_request_answers_it_then_exits_0(app, settin
         client.start()
         time.sleep(1.5)  # the request is in the app, waiting for the lock
         web.send_signal(signal.SIGTERM)
-        assert _wait_for(lambda: _refused(port), timeout=5), "still accepting connections after SIGTERM"
+        assert wait_for(lambda: _refused(port), timeout=5), "still accepting connections after SIGTERM"
         assert web.poll() is None and not answer, "the request in flight must not be cut off"
         lock.release()
         lock = None
@@ -137,7 +128,7 @@ def test_worker_sigtermed_mid_batch_finishes_the_batch_takes_no_other_and_exits_
         log = open(tmp_path / "worker.log", "w+")
         worker = _start(["worker"], env, log)  # not --burst: only the signal ends it
         try:
-            assert _wait_for(lambda: smtp.box.count() >= 5, timeout=60), (tmp_path / "worker.log").read_text()
+            assert wait_for(lambda: smtp.box.count() >= 5, timeout=60), (tmp_path / "worker.log").read_text()
             worker.send_signal(signal.SIGTERM)
             code = worker.wait(60)
         finally:
@@ -159,7 +150,7 @@ def test_scheduler_sigterm_gives_up_the_lead_at_once(app, settings, database_url
     log = open(tmp_path / "scheduler.log", "w+")
     proc = _start(["scheduler"], environ_for(settings.instance_path, database_url, redis_url), log)
     try:
-        assert _wait_for(lambda: rconn.exists(LOCK_NAME)), (tmp_path / "scheduler.log").read_text()
+        assert wait_for(lambda: rconn.exists(LOCK_NAME)), (tmp_path / "scheduler.log").read_text()
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(15) == 0
     finally:
@@ -194,7 +185,7 @@ def test_web_on_gunicorn_serves_adds_up_its_processes_metrics_and_stops_on_sigte
                  environ_for(settings.instance_path, database_url, redis_url), log)
     try:
         base = f"http://127.0.0.1:{port}"
-        assert _wait_for(lambda: _answers(base + "/readyz"), timeout=120), (tmp_path / "gunicorn.log").read_text()
+        assert wait_for(lambda: _answers(base + "/readyz"), timeout=120), (tmp_path / "gunicorn.log").read_text()
         before = _healthz_count(requests.get(base + "/metrics", timeout=30).text)
         for _ in range(10):
             assert requests.get(base + "/healthz", timeout=10, headers={"Connection": "close"}).status_code == 200

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tests.conftest import ROOT, environ_for
+from tests.conftest import ROOT, environ_for, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -21,15 +21,6 @@ def _start(command: str, env: dict[str, str], log) -> subprocess.Popen[str]:  # 
                             stderr=subprocess.STDOUT, text=True, cwd=ROOT)
 
 
-def _wait_for(predicate, timeout: float = 20) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
-
-
 def test_two_scheduler_processes_one_leads_the_other_takes_over(app, tmp_path, database_url, redis_url):
     env = environ_for(tmp_path, database_url, redis_url, LOG_JSON="1")
     logs = [open(tmp_path / f"s{i}.log", "w+") for i in range(2)]
@@ -38,14 +29,14 @@ def test_two_scheduler_processes_one_leads_the_other_takes_over(app, tmp_path, d
         def leaders() -> list[int]:
             return [i for i in range(2) if "is now the leader" in (tmp_path / f"s{i}.log").read_text()]
 
-        assert _wait_for(lambda: len(leaders()) >= 1)
+        assert wait_for(lambda: len(leaders()) >= 1, timeout=20, every=0.2)
         time.sleep(2.5)  # both tick a few times; the standby must not take the lead
         first = leaders()
         assert len(first) == 1, first
         leader = first[0]
         procs[leader].send_signal(signal.SIGTERM)  # a clean stop releases the lock
         assert procs[leader].wait(15) == 0
-        assert _wait_for(lambda: len(leaders()) == 2), "the standby never took over"
+        assert wait_for(lambda: len(leaders()) == 2, timeout=20, every=0.2), "the standby never took over"
     finally:
         for p in procs:
             if p.poll() is None:

@@ -8,7 +8,7 @@ from rq.job import Job
 
 from app import queues
 from app.workers import PUBSUB_JOIN_SECONDS, SimpleWorker
-from tests.conftest import run_cli, environ_for
+from tests.conftest import environ_for, run_cli, wait_for
 
 
 def test_a_worker_process_runs_queued_jobs_in_the_app_context(app, settings, database_url, redis_url):
@@ -23,22 +23,15 @@ def test_a_worker_process_runs_queued_jobs_in_the_app_context(app, settings, dat
     assert done.return_value() == "pong from app"
 
 
-def _wait_for(condition, seconds: float = 5) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)
-
-
 def test_unsubscribe_returns_promptly_when_the_thread_waits_for_a_subscription(rconn):
     worker = SimpleWorker([queues.get_queue(queues.DEFAULT, rconn)], connection=rconn,
                           serializer="rq.serializers.JSONSerializer")
     worker.subscribe()
-    _wait_for(lambda: worker.pubsub.subscribed)
+    assert wait_for(lambda: worker.pubsub.subscribed, timeout=5, every=0.01)
     # The race RQ's shutdown can lose: the thread reads the unsubscribe reply, loops, and
     # waits (60 s) for a subscription before the stop flag is cleared.
     worker.pubsub.unsubscribe()
-    _wait_for(lambda: not worker.pubsub.subscribed)
+    assert wait_for(lambda: not worker.pubsub.subscribed, timeout=5, every=0.01)
     time.sleep(0.1)
     began = time.monotonic()
     worker.unsubscribe()
