@@ -14,6 +14,7 @@ generator is this process (asyncio, raw HTTP/1.1), so all of them share the mach
   start (no coordinated omission). Target: p99 under 25 ms.
 - batch: POST /api/v1/events/batch with 1,000 events each. Target: 10,000 events/s stored.
 - drain: one worker processes every stored event; every 202 must be a processed event.
+bare and single also print the CPU their workers spent a request (from /proc, on Linux).
 The API key's rate limit is raised for the run (API_RATE_LIMIT): the limiter still runs.
 """
 from __future__ import annotations
@@ -273,6 +274,26 @@ class Instance:
             self.redis.wait(10)
 
 
+def workers_cpu(server: subprocess.Popen[bytes]) -> float:
+    """CPU seconds the server's worker processes have used (Linux's /proc; 0 elsewhere).
+
+    The rates share two cores with the load generator and Redis: what each server spends a
+    request says why one is slower, where the rates alone swing with the machine."""
+    total = 0.0
+    try:
+        children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+        for pid in children:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except OSError:
+        return 0.0
+    return total
+
+
+def per_request(seconds: float, run: Run) -> str:
+    return f", workers' CPU {seconds / len(run.latencies) * 1000:.2f} ms a request" if seconds else ""
+
+
 def report(name: str, run: Run) -> str:
     return (f"{name}: {len(run.latencies):,} requests in {run.seconds:.1f}s = {run.rate:,.0f}/s, "
             f"p50 {run.pct(0.50):.1f} ms, p99 {run.pct(0.99):.1f} ms, statuses {dict(run.statuses)}")
@@ -299,16 +320,20 @@ def main() -> None:
         bare, bare_port = gunicorn("bench.ingest_bench:bare_app()", instance.env)
         try:
             asyncio.run(closed_loop(bare_port, "/api/v1/events", {}, event_body, args.concurrency, 1.0))  # warm-up
+            spent = workers_cpu(bare)
             base = asyncio.run(closed_loop(bare_port, "/api/v1/events", {}, event_body, args.concurrency,
                                            args.seconds))
+            base_cpu = per_request(workers_cpu(bare) - spent, base)
         finally:
             stop(bare)
-        print(report("bare  ", base))
+        print(report("bare  ", base) + base_cpu)
         server, port = gunicorn("app.wsgi:application", instance.env)
         try:
             warm = asyncio.run(closed_loop(port, "/api/v1/events", headers, event_body, args.concurrency, 1.0))
+            spent = workers_cpu(server)
             single = asyncio.run(closed_loop(port, "/api/v1/events", headers, event_body, args.concurrency,
                                              args.seconds))
+            single_cpu = per_request(workers_cpu(server) - spent, single)
             half = asyncio.run(open_loop(port, "/api/v1/events", headers, event_body, single.rate / 2,
                                          args.seconds))
             bodies = [batch_body(n) for n in range(args.batches)]
@@ -322,7 +347,8 @@ def main() -> None:
         batch_accepted = sum(json.loads(b)["accepted"] for b in batches.bodies)
         accepted += batch_accepted
         ratio = single.rate / base.rate
-        print(report("single", single) + f" -> {ratio:.0%} of bare (target 50%: {'PASS' if ratio >= .5 else 'FAIL'})")
+        print(report("single", single) + single_cpu +
+              f" -> {ratio:.0%} of bare (target 50%: {'PASS' if ratio >= .5 else 'FAIL'})")
         p99 = half.pct(0.99)
         print(report("half  ", half) + f" -> p99 {p99:.1f} ms (target < 25 ms: {'PASS' if p99 < 25 else 'FAIL'})")
         batch_rate = stored_batch / batches.seconds
