@@ -8,7 +8,6 @@ import os
 import random
 import re
 import signal
-import subprocess
 import threading
 import time
 from pathlib import Path
@@ -18,8 +17,8 @@ from sqlalchemy import create_engine, text
 
 from app.config import load_settings
 from app.mail import outbox
-from tests.conftest import ROOT, run_cli
-from tests.integration.test_up import alive, descendants, free_port
+from tests.conftest import run_cli
+from tests.integration.test_up import Up, alive, descendants, free_port
 
 pytestmark = pytest.mark.slow
 
@@ -57,39 +56,17 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return instance
 
 
-class Running:
+class Running(Up):
     """`journeys up` on an instance, with only the environment the test gives it."""
 
     def __init__(self, instance: Path, *args: str) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
         env = {k: v for k, v in os.environ.items()
                if k not in ("DATABASE_URL", "REDIS_URL", "INSTANCE_PATH", "SECRET_KEY", "BASE_URL")}
         env.update(_env(instance))
-        self.log = instance.parent / f"up-{self.port}.log"
-        self.out = open(self.log, "w")
-        self.proc = subprocess.Popen([str(ROOT / ".venv/bin/journeys"), "up", "--port", str(self.port), *args],
-                                     env=env, stdout=self.out, stderr=subprocess.STDOUT, cwd=ROOT)
+        super().__init__(instance, *args, env=env)
 
-    def output(self) -> str:
-        self.out.flush()
-        return self.log.read_text()
-
-    def wait_ready(self, timeout: float = 240) -> None:
-        import requests
-
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.proc.poll() is None, self.output()
-            try:
-                # The banner, not the first "Ctrl-C" in the log: the demo's traffic prints one too.
-                if (requests.get(self.url + "/readyz", timeout=1).status_code == 200
-                        and "Press Ctrl-C to stop." in self.output()):
-                    return
-            except requests.ConnectionError:
-                pass
-            time.sleep(0.3)
-        raise AssertionError("never ready:\n" + self.output())
+    def wait_ready(self, timeout: float = 240) -> None:  # loading the demo shop comes first
+        super().wait_ready(timeout)
 
     def stop(self) -> None:
         tree = descendants(self.proc.pid)

@@ -49,13 +49,16 @@ def alive(pid: int) -> bool:
 
 
 class Up:
-    def __init__(self, instance: Path) -> None:
+    """`journeys up *args` on `instance`, in this process's environment unless `env` is given whole."""
+
+    def __init__(self, instance: Path, *args: str, env: dict[str, str] | None = None) -> None:
         self.port = free_port()
-        env = {k: v for k, v in os.environ.items() if k not in ("INSTANCE_PATH", "SECRET_KEY")}
-        env["INSTANCE_PATH"] = str(instance)
+        if env is None:
+            env = {k: v for k, v in os.environ.items() if k not in ("INSTANCE_PATH", "SECRET_KEY")}
+            env["INSTANCE_PATH"] = str(instance)
         self.log = instance.parent / f"up-{self.port}.log"
         self.out = open(self.log, "w")
-        self.proc = subprocess.Popen([str(ROOT / ".venv/bin/journeys"), "up", "--port", str(self.port)],
+        self.proc = subprocess.Popen([str(ROOT / ".venv/bin/journeys"), "up", "--port", str(self.port), *args],
                                      env=env, stdout=self.out, stderr=subprocess.STDOUT, cwd=ROOT)
         self.url = f"http://127.0.0.1:{self.port}"
 
