@@ -5,6 +5,8 @@ SQLAlchemy's `construct_params` cost more per row than the database itself.
 Here the statement is compiled once per dialect, each column's own bind
 processor (the same conversions SQLAlchemy would apply: UTC datetimes, JSON,
 booleans) is looked up once, and the rows go to the driver's executemany.
+Reads of a batch's worth of rows get the same care: `among` sends a batch's ids
+as one parameter, and `JSONRead` parses a JSON column in one call per value.
 """
 from __future__ import annotations
 

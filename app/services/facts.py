@@ -86,4 +86,3 @@ def facts_for_many(db: Session, contacts: Sequence[Any], now: datetime) -> dict[
             metrics(orders, spent, last_order), {"marketing": _CONSENT[status]},
             ident in suppressed or erased is not None, tuple(sends.get(ident, ())))
     return facts
-
