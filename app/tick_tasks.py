@@ -18,7 +18,7 @@ from app.scheduler import tick_task
 
 log = logging.getLogger(__name__)
 
-#: Batches claimed per tick at most: the rest wait for the next tick (a second later).
+#: Batches of due carts emitted per tick at most: the rest wait for the next tick (a second later).
 MAX_BATCHES_PER_TICK = 40
 #: Due enrollments claimed per tick at most: more than a worker advances in a second, few enough
 #: that the claim's one update holds SQLite's write lock a short while.
