@@ -42,6 +42,7 @@ from app import clock, create_app, queues  # noqa: E402
 from app.config import load_settings  # noqa: E402
 from app.db import db  # noqa: E402
 from app.models import Contact, Enrollment, JourneyVersion, Message, SubscriptionStatus  # noqa: E402
+from app.services import timers  # noqa: E402
 from journeys.state import EnrollmentState  # noqa: E402
 from tests.engine_support import SMTPServer, chain, journey, template, tick, work  # noqa: E402
 
@@ -121,8 +122,8 @@ def drain(instance: Instance, journey_id: int, n: int, node: str) -> float:
     """Tick and work until nothing is due; seconds taken. Then all `n` must wait at `node`.
 
     The ticks are the real scheduler's (lock, every tick task on its own period), one a
-    second of the benchmark's clock. Whether anything is left is asked of the due index, as
-    the scheduler's own claim does; a count over the whole table after every round cost a
+    second of the benchmark's clock. Whether anything is left is asked of the due index with the
+    claim's own conditions (`timers.any_due`); a count over the whole table after every round cost a
     large wake-up a tenth of its time and is not work the engine does.
     """
     from app import tick_tasks
@@ -149,8 +150,7 @@ def drain(instance: Instance, journey_id: int, n: int, node: str) -> float:
 
 def anything_due(instance: Instance, at: datetime) -> bool:
     with instance.app.app_context():
-        return db.session.scalar(select(Enrollment.id).where(
-            Enrollment.status == "waiting", Enrollment.wake_at <= at).limit(1)) is not None
+        return timers.any_due(db.session, at)
 
 
 def waiting_at(instance: Instance, journey_id: int, node: str) -> int:

@@ -61,6 +61,11 @@ def release(db: Session, ids: list[int]) -> None:
     db.execute(update(Enrollment).where(among(db, Enrollment.id, ids)).values(claimed_until=None))
 
 
+def any_due(db: Session, now: datetime) -> bool:
+    """Whether a sweep at `now` would claim anything: one look into the due index, no count."""
+    return db.scalar(select(Enrollment.id).where(*_due(now)).limit(1)) is not None
+
+
 def due_unclaimed(db: Session, now: datetime) -> int:
     """How many enrollments are due but held by nobody: alert when this stays high."""
     return db.scalar(select(func.count()).select_from(Enrollment).where(*_due(now))) or 0

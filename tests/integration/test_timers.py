@@ -23,7 +23,7 @@ def test_due_enrollments_are_claimed_in_batches_oldest_first_and_only_once(app):
     now = T0 + timedelta(hours=1)
     with app.app_context():
         s = db.session
-        assert timers.due_unclaimed(s, now) == 25
+        assert timers.due_unclaimed(s, now) == 25 and timers.any_due(s, now)
         [first] = timers.claim_batches(s, now, batches=1, batch_size=10)
         [second] = timers.claim_batches(s, now, batches=1, batch_size=10)
         [third] = timers.claim_batches(s, now, batches=1, batch_size=10)
@@ -31,7 +31,7 @@ def test_due_enrollments_are_claimed_in_batches_oldest_first_and_only_once(app):
         claimed = first.ids + second.ids + third.ids
         assert len(first.ids) == 10 and len(third.ids) == 5
         assert len(set(claimed)) == 25
-        assert timers.due_unclaimed(s, now) == 0
+        assert timers.due_unclaimed(s, now) == 0 and not timers.any_due(s, now)
 
 
 def test_a_tick_claims_several_batches_at_once_oldest_first_and_only_once(app):
